@@ -1,0 +1,133 @@
+"""Command line: `python -m bot [console|serve|manifest]` (also the `lifeline` script)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import signal
+import sys
+from collections.abc import Sequence
+
+import structlog
+from aiohttp import web
+from pydantic import ValidationError
+
+from bot.app import Lifeline
+from bot.embedded_redis import EmbeddedRedisError
+from bot.facility import ConfigError, FacilityConfig, load_facility
+from bot.logging_setup import configure_logging
+from bot.settings import Settings
+from bot.transports.console import ConsoleTransport
+from bot.web import create_web_app
+
+log = structlog.get_logger(__name__)
+ROLE_CHOICES = ("admin", "commander", "it")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lifeline", description=__doc__)
+    sub = parser.add_subparsers(dest="mode")
+    console = sub.add_parser("console", help="type commands in this terminal (or pipe a script)")
+    console.add_argument("--as", dest="user", default=None, help="your name (default: login name)")
+    console.add_argument(
+        "--role",
+        action="append",
+        choices=ROLE_CHOICES,
+        default=[],
+        help="grant a role (repeatable)",
+    )
+    sub.add_parser("serve", help="run the HTTP server and every configured chat transport")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings()
+        facility = load_facility(settings.config_path)
+    except ConfigError as error:
+        print(f"lifeline: configuration error: {error}", file=sys.stderr)
+        return 2
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]).upper()
+        print(
+            f"lifeline: configuration error: environment {where}: {first['msg']}", file=sys.stderr
+        )
+        return 2
+    mode = args.mode or (
+        "serve" if settings.slack_enabled or settings.matrix_enabled else "console"
+    )
+    if mode == "console":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(settings.data_dir / "lifeline.log", "a", encoding="utf-8") as log_file:
+            configure_logging(settings.log_format, settings.log_level, log_file)
+            user = getattr(args, "user", None) or _login_name()
+            roles = frozenset(getattr(args, "role", []))
+            return _run(_console(settings, facility, user, roles))
+    configure_logging(settings.log_format, settings.log_level)
+    return _run(_serve(settings, facility))
+
+
+def _run(coroutine: object) -> int:
+    try:
+        return asyncio.run(coroutine)  # type: ignore[arg-type]
+    except EmbeddedRedisError as error:
+        print(f"lifeline: cannot start the embedded Redis: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "console"
+
+
+def _stop_on_signals(task: asyncio.Task[object] | asyncio.Future[object]) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, task.cancel)
+
+
+async def _console(
+    settings: Settings, facility: FacilityConfig, user: str, roles: frozenset[str]
+) -> int:
+    lifeline = await Lifeline.start(settings, facility)
+    try:
+        console = ConsoleTransport(
+            lifeline.router, user, roles, history=settings.data_dir / "console_history"
+        )
+        task = asyncio.ensure_future(console.run())
+        _stop_on_signals(task)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    finally:
+        await lifeline.close()
+    return 0
+
+
+async def _serve(settings: Settings, facility: FacilityConfig) -> int:
+    lifeline = await Lifeline.start(settings, facility)
+    runner = web.AppRunner(create_web_app(lifeline), access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+        log.info("web.listening", host=settings.host, port=settings.port)
+        forever: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        _stop_on_signals(forever)
+        with contextlib.suppress(asyncio.CancelledError):
+            await forever
+    finally:
+        await runner.cleanup()
+        await lifeline.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Things that happened, for transports that keep something live (the board, broadcast copies)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import structlog
+
+from bot.models import Incident
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class BoardChanged:
+    incident_id: str | None
+
+
+@dataclass(frozen=True)
+class IncidentOpened:
+    incident: Incident
+    transport: str
+    channel: str | None
+
+
+@dataclass(frozen=True)
+class IncidentClosed:
+    incident: Incident
+
+
+Event = BoardChanged | IncidentOpened | IncidentClosed
+Subscriber = Callable[[Event], Awaitable[None]]
+
+
+class EventBus:
+    """Publishing never waits for subscribers: a reply is not held up by a slow platform."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    def publish(self, event: Event) -> None:
+        for subscriber in self._subscribers:
+            task = asyncio.create_task(self._deliver(subscriber, event))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, subscriber: Subscriber, event: Event) -> None:
+        try:
+            await subscriber(event)
+        except Exception:
+            log.exception("event.subscriber_failed", event=type(event).__name__)
+
+    async def drain(self) -> None:
+        """Wait for deliveries in flight (used on shutdown and in tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)

@@ -1,0 +1,47 @@
+"""Every Redis key Lifeline uses, in one place.
+
+All keys of a facility share the hash tag `{facility}`, so a command's multi-key write (log entry,
+its indexes, department state, incident) is one slot and stays atomic on Redis Cluster too.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+IndexDimension = Literal["dept", "kind", "actor", "incident"]
+
+
+class Keys:
+    def __init__(self, facility_slug: str) -> None:
+        self.root = f"lifeline:{{{facility_slug}}}"
+
+    @property
+    def log(self) -> str:
+        """The append-only activity log (a Redis Stream, never trimmed)."""
+        return f"{self.root}:log"
+
+    def index(self, dimension: IndexDimension, value: str) -> str:
+        """Secondary index: a sorted set of log ids (lexically ordered) for one filter value."""
+        return f"{self.root}:idx:{dimension}:{value}"
+
+    def idempotency(self, command_id: str) -> str:
+        return f"{self.root}:idem:{command_id}"
+
+    def department(self, dept_id: str) -> str:
+        """Hash: the department's latest check-in."""
+        return f"{self.root}:dept:{dept_id}"
+
+    @property
+    def current_incident(self) -> str:
+        return f"{self.root}:incident:current"
+
+    def incident(self, incident_id: str) -> str:
+        return f"{self.root}:incident:{incident_id}"
+
+    def incident_sequence(self, day: str) -> str:
+        return f"{self.root}:incident:seq:{day}"
+
+    @property
+    def incidents(self) -> str:
+        """Sorted set of incident ids by opening time."""
+        return f"{self.root}:incidents"

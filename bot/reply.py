@@ -1,0 +1,52 @@
+"""A transport-neutral answer: each transport renders it (Block Kit, Matrix HTML, plain text)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Outcome = Literal["ok", "recorded", "error", "denied"]
+
+
+class Action(BaseModel):
+    """A button: clicking it runs `command` as the clicking user, exactly as if they typed it."""
+
+    label: str
+    command: str
+    style: Literal["default", "primary", "danger"] = "default"
+
+
+class ReplyField(BaseModel):
+    label: str
+    value: str
+
+
+class Row(BaseModel):
+    """One table row; `marker` is a state the renderer may show as a colour or symbol."""
+
+    cells: list[str]
+    marker: str | None = None
+
+
+class Table(BaseModel):
+    columns: list[str]
+    rows: list[Row] = Field(default_factory=list)
+
+
+class Reply(BaseModel):
+    """Plain text everywhere: no markup. Transports escape it for their platform."""
+
+    title: str = ""
+    lines: list[str] = Field(default_factory=list)
+    fields: list[ReplyField] = Field(default_factory=list)
+    table: Table | None = None
+    footer: str = ""
+    actions: list[Action] = Field(default_factory=list)
+    ephemeral: bool = False
+    outcome: Outcome = "ok"
+
+    @classmethod
+    def error(cls, message: str, *, usage: str | None = None, denied: bool = False) -> Reply:
+        lines = [message] + ([f"Usage: {usage}"] if usage else [])
+        return cls(lines=lines, ephemeral=True, outcome="denied" if denied else "error")

@@ -1,0 +1,100 @@
+"""transport → Command → router → handler → Reply; names, errors and the command log live here."""
+
+from __future__ import annotations
+
+import difflib
+import secrets
+import time
+from collections.abc import Sequence
+
+import structlog
+
+from bot.command import Command, tokenize
+from bot.context import CommandSpec, Context
+from bot.errors import Denied, UserError
+from bot.metrics import Metrics
+from bot.models import LogEntry, LogKind
+from bot.reply import Reply
+
+log = structlog.get_logger(__name__)
+
+UNEXPECTED = (
+    "Lifeline hit an unexpected problem and could not finish this command (error ref {ref}). "
+    "Try again; if it keeps happening, give IT the error ref."
+)
+
+
+class Router:
+    def __init__(self, context: Context, specs: Sequence[CommandSpec], metrics: Metrics) -> None:
+        self.context = context
+        self.metrics = metrics
+        self._specs = {spec.name: spec for spec in specs}
+        self._names = {alias: spec for spec in specs for alias in (spec.name, *spec.aliases)}
+        context.commands = list(specs)
+
+    def resolve(self, word: str) -> CommandSpec | None:
+        return self._names.get(word.lower().lstrip("/!"))
+
+    async def handle(self, command: Command) -> Reply:
+        started = time.perf_counter()
+        name = "?"
+        try:
+            words = tokenize(command.text)
+            if not words.tokens:
+                words = tokenize("help")
+            spec = self.resolve(words.tokens[0])
+            if spec is None:
+                raise UserError(self._unknown(words.tokens[0]))
+            name = spec.name
+            reply = await spec.handler(command, words, self.context)
+        except Denied as refusal:
+            reply = Reply.error(refusal.message, denied=True)
+            await self._log_denied(command, name, refusal.message)
+        except UserError as error:
+            reply = Reply.error(error.message, usage=error.usage)
+        except Exception:
+            ref = "E-" + secrets.token_hex(3).upper()
+            log.exception("command.failed", error_ref=ref, command=name, **_who(command))
+            reply = Reply.error(UNEXPECTED.format(ref=ref))
+        seconds = time.perf_counter() - started
+        self.metrics.command(command.actor.transport, name, reply.outcome, seconds)
+        log.info(
+            "command",
+            command=name,
+            outcome=reply.outcome,
+            duration_ms=round(seconds * 1000, 2),
+            **_who(command),
+        )
+        return reply
+
+    def _unknown(self, word: str) -> str:
+        guess = difflib.get_close_matches(word.lower().lstrip("/!"), list(self._names), n=1)
+        hint = f" Did you mean {self._names[guess[0]].name}?" if guess else ""
+        return f"There is no command “{word}”.{hint} Type help to see every command."
+
+    async def _log_denied(self, command: Command, name: str, reason: str) -> None:
+        try:
+            await self._append_denied(command, name, reason)
+        except Exception:  # the refusal is still answered; the failure to log it is logged
+            log.exception("command.denied_not_logged", command=name, **_who(command))
+
+    async def _append_denied(self, command: Command, name: str, reason: str) -> None:
+        incident = await self.context.store.open_incident()
+        entry = LogEntry(
+            at=self.context.now(),
+            incident_id=incident.id if incident else None,
+            kind=LogKind.DENIED,
+            actor=command.actor,
+            text=command.text[:2000],
+            data={"command": name, "reason": reason},
+        )
+        await self.context.store.append(f"{command.id}:denied", entry)
+
+
+def _who(command: Command) -> dict[str, str]:
+    return {
+        "actor": command.actor.id,
+        "actor_name": command.actor.name,
+        "transport": command.actor.transport,
+        "command_id": command.id,
+    }

@@ -1,0 +1,57 @@
+"""Process settings read from the environment (and `.env`), built once in `__main__`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """DESIGN.md's environment variables. Secrets are `SecretStr`, so they never print."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_command_prefix: str = ""
+
+    matrix_homeserver: str | None = None
+    matrix_user_id: str | None = None
+    matrix_password: SecretStr | None = None
+    matrix_access_token: SecretStr | None = None
+    matrix_allowed_users: str = ""
+
+    redis_url: SecretStr | None = None
+    data_dir: Path = Field(default=Path("var"), alias="LIFELINE_DATA_DIR")
+    config_path: Path | None = Field(default=None, alias="LIFELINE_CONFIG")
+
+    host: str = "0.0.0.0"
+    port: int = Field(default=3000, ge=0, le=65535)
+    log_format: Literal["json", "console"] = "console"
+    log_level: str = "info"
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None and (
+            self.slack_signing_secret is not None or self.slack_app_token is not None
+        )
+
+    @property
+    def matrix_enabled(self) -> bool:
+        return bool(self.matrix_homeserver and self.matrix_user_id) and (
+            self.matrix_password is not None or self.matrix_access_token is not None
+        )
+
+    @property
+    def allowed_matrix_users(self) -> list[str]:
+        return [glob.strip() for glob in self.matrix_allowed_users.split(",") if glob.strip()]

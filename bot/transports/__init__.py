@@ -1,0 +1,1 @@
+"""Transports turn platform events into Commands, and Replies into platform messages."""

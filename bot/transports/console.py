@@ -1,0 +1,118 @@
+"""The console transport: an interactive prompt with history, or a script piped on stdin."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import threading
+import uuid
+from pathlib import Path
+from typing import TextIO
+
+from bot.command import Command
+from bot.context import utc_now
+from bot.models import Actor
+from bot.router import Router
+from bot.transports.text import render_text
+
+PROMPT = "lifeline> "
+
+
+class ConsoleTransport:
+    def __init__(
+        self,
+        router: Router,
+        user: str,
+        roles: frozenset[str],
+        *,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        history: Path | None = None,
+    ) -> None:
+        self._router = router
+        self._actor = Actor(id=user, name=user, transport="console")
+        self._roles = roles
+        self._stdin = stdin or sys.stdin
+        self._stdout = stdout or sys.stdout
+        self._history = history
+        self.interactive = self._stdin.isatty()
+
+    async def run(self) -> None:
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        if self.interactive:
+            self._load_history()
+            self._write(
+                f"Lifeline console — you are {self._actor.name}. Type help, or Ctrl-D to leave.\n"
+            )
+        # A daemon thread, so a pending read never holds up shutdown on Ctrl-C or SIGTERM.
+        reader = threading.Thread(target=self._read_lines, args=(loop, lines), daemon=True)
+        reader.start()
+        while (line := await lines.get()) is not None:
+            text = line.strip().removeprefix("/")
+            if not text or text.startswith("#"):
+                continue
+            if not self.interactive:
+                self._echo(line)
+            reply = await self._router.handle(self._command(text))
+            try:
+                self._write(render_text(reply) + "\n\n")
+            except BrokenPipeError:  # the reader of our output went away (`| head`)
+                break
+        self._save_history()
+
+    def _command(self, text: str) -> Command:
+        return Command(
+            id=f"console-{uuid.uuid4().hex}",
+            actor=self._actor,
+            text=text,
+            channel="console",
+            granted_roles=self._roles,
+            received_at=utc_now(),
+        )
+
+    def _read_lines(
+        self, loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str | None]
+    ) -> None:
+        try:
+            while True:
+                if self.interactive:
+                    try:
+                        line = input(PROMPT)
+                    except EOFError:
+                        break
+                else:
+                    line = self._stdin.readline()
+                    if not line:
+                        break
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+        finally:
+            loop.call_soon_threadsafe(lines.put_nowait, None)
+
+    def _echo(self, line: str) -> None:
+        """In script mode the command is echoed, so the output reads as a transcript."""
+        with contextlib.suppress(BrokenPipeError):
+            self._write(f"{PROMPT}{line.strip()}\n")
+
+    def _write(self, text: str) -> None:
+        self._stdout.write(text)
+        self._stdout.flush()
+
+    def _load_history(self) -> None:
+        try:
+            import readline
+        except ImportError:  # pragma: no cover - readline is missing on some platforms
+            return
+        if self._history and self._history.exists():
+            readline.read_history_file(self._history)
+
+    def _save_history(self) -> None:
+        if not (self.interactive and self._history):
+            return
+        try:
+            import readline
+
+            readline.write_history_file(self._history)
+        except (ImportError, OSError):
+            pass

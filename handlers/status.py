@@ -1,0 +1,97 @@
+"""`status`: the board, one department, or a check-in (`/checkin` on Slack)."""
+
+from __future__ import annotations
+
+from bot.command import Command, Words
+from bot.context import CommandSpec, Context
+from bot.events import BoardChanged
+from bot.facility import Department
+from bot.models import CheckIn, LogEntry, State
+from bot.parsing import check_note, parse_state, resolve_department
+from bot.reply import Action, Reply, ReplyField
+from bot.timefmt import format_time
+from handlers.board import board_title, build_board, effective_state
+
+HISTORY = 5
+
+
+async def run(command: Command, words: Words, ctx: Context) -> Reply:
+    if len(words) == 1:
+        return await build_board(ctx)
+    dept, next_index = resolve_department(words, 1, ctx.facility)
+    if next_index >= len(words):
+        return await _department(dept, ctx)
+    state = parse_state(words.tokens[next_index])
+    note = check_note(words.rest(next_index + 1))
+    return await _check_in(command, dept, state, note, ctx)
+
+
+async def _check_in(
+    command: Command, dept: Department, state: State, note: str, ctx: Context
+) -> Reply:
+    incident = await ctx.store.open_incident()
+    checkin = CheckIn(
+        department=dept.id,
+        state=state,
+        note=note,
+        actor=command.actor,
+        at=ctx.now(),
+        incident_id=incident.id if incident else None,
+        period=incident.period if incident else None,
+    )
+    committed = await ctx.store.record_checkin(command.id, checkin)
+    ctx.events.publish(BoardChanged(incident.id if incident else None))
+    where = f" ({incident.id}, period {incident.period})" if incident else " (no incident open)"
+    again = " (already recorded)" if committed.duplicate else ""
+    text = f"Recorded{again}: {dept.name} is {state.value.upper()} — {state.label}"
+    lines = [text + where]
+    if note:
+        lines.append(f"Note: {note}")
+    return Reply(lines=lines, outcome="recorded")
+
+
+async def _department(dept: Department, ctx: Context) -> Reply:
+    incident = await ctx.store.open_incident()
+    now = ctx.now()
+    latest = (await ctx.store.latest_checkins([dept.id])).get(dept.id)
+    state, stale = effective_state(latest, incident, now, ctx)
+    current = state.value.upper() + (" (stale)" if stale else "")
+    fields = [ReplyField(label="State", value=f"{current} — {state.label}")]
+    if latest is not None and state.value != "unknown":
+        fields.append(ReplyField(label="Note", value=latest.note or "—"))
+        when = format_time(latest.at, ctx.facility.tz, now)
+        fields.append(ReplyField(label="Reported", value=f"{latest.actor.name} at {when}"))
+    history = await ctx.store.checkin_history(dept.id, HISTORY)
+    lines = [_history_line(entry, ctx) for entry in history] or ["No check-ins yet."]
+    return Reply(
+        title=f"{dept.name} — {board_title(incident, ctx).split(' — ', 2)[-1]}",
+        fields=fields,
+        lines=["Recent check-ins:", *lines],
+        actions=[
+            Action(label="Up", command=f"status {dept.id} up", style="primary"),
+            Action(label="Partial", command=f"status {dept.id} partial"),
+            Action(label="Down", command=f"status {dept.id} down", style="danger"),
+        ],
+    )
+
+
+def _history_line(entry: LogEntry, ctx: Context) -> str:
+    when = format_time(entry.at, ctx.facility.tz, ctx.now())
+    state = str(entry.data.get("state", "?")).upper()
+    note = f" — {entry.text}" if entry.text else ""
+    return f"{when}  {state}  {entry.actor.name}{note}"
+
+
+SPEC = CommandSpec(
+    name="status",
+    aliases=("checkin", "check-in"),
+    summary="The status board, one department, or a department's check-in.",
+    usage=("status", "status <department>", "status <department> <up|partial|down|na> [note]"),
+    examples=(
+        "status",
+        "status pharmacy",
+        "status pharmacy down automated cabinets on override",
+        "status lab partial critical values phoned, results faxed",
+    ),
+    handler=run,
+)
