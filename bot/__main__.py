@@ -6,21 +6,19 @@ import argparse
 import asyncio
 import contextlib
 import getpass
-import signal
 import sys
 from collections.abc import Sequence
 
 import structlog
-from aiohttp import web
 from pydantic import ValidationError
 
 from bot.app import Lifeline
 from bot.embedded_redis import EmbeddedRedisError
 from bot.facility import ConfigError, FacilityConfig, load_facility
 from bot.logging_setup import configure_logging
+from bot.serve import serve, stop_on_signals
 from bot.settings import Settings
 from bot.transports.console import ConsoleTransport
-from bot.web import create_web_app
 
 log = structlog.get_logger(__name__)
 ROLE_CHOICES = ("admin", "commander", "it")
@@ -88,12 +86,6 @@ def _login_name() -> str:
         return "console"
 
 
-def _stop_on_signals(task: asyncio.Task[object] | asyncio.Future[object]) -> None:
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, task.cancel)
-
-
 async def _console(
     settings: Settings, facility: FacilityConfig, user: str, roles: frozenset[str]
 ) -> int:
@@ -103,7 +95,7 @@ async def _console(
             lifeline.router, user, roles, history=settings.data_dir / "console_history"
         )
         task = asyncio.ensure_future(console.run())
-        _stop_on_signals(task)
+        stop_on_signals(task)
         with contextlib.suppress(asyncio.CancelledError):
             await task
     finally:
@@ -113,18 +105,9 @@ async def _console(
 
 async def _serve(settings: Settings, facility: FacilityConfig) -> int:
     lifeline = await Lifeline.start(settings, facility)
-    runner = web.AppRunner(create_web_app(lifeline), access_log=None)
-    await runner.setup()
     try:
-        site = web.TCPSite(runner, settings.host, settings.port)
-        await site.start()
-        log.info("web.listening", host=settings.host, port=settings.port)
-        forever: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        _stop_on_signals(forever)
-        with contextlib.suppress(asyncio.CancelledError):
-            await forever
+        await serve(lifeline)
     finally:
-        await runner.cleanup()
         await lifeline.close()
     return 0
 

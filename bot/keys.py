@@ -41,6 +41,10 @@ class Keys:
     def incident_sequence(self, day: str) -> str:
         return f"{self.root}:incident:seq:{day}"
 
+    def board_messages(self, incident_id: str) -> str:
+        """Hash: transport → the live board message (channel and id) for an incident."""
+        return f"{self.root}:incident:{incident_id}:board"
+
     @property
     def incidents(self) -> str:
         """Sorted set of incident ids by opening time."""

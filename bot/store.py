@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -11,6 +12,7 @@ from bot.facility import FacilityConfig
 from bot.keys import Keys
 from bot.log_store import LogQuery, LogReader
 from bot.models import CheckIn, Incident, LogEntry, LogKind
+from bot.transports.base import MessageRef
 from bot.unit_of_work import ENTRY_ID, Committed, Committer, GuardFailed, UnitOfWork
 
 
@@ -88,6 +90,18 @@ class Store:
             return await self._committer.commit(work)
         except GuardFailed:
             raise IncidentNotOpen from None
+
+    async def save_board_ref(self, incident_id: str, ref: MessageRef) -> None:
+        value = json.dumps({"channel": ref.channel, "message_id": ref.message_id})
+        await self.redis.hset(self.keys.board_messages(incident_id), ref.transport, value)
+
+    async def board_refs(self, incident_id: str) -> list[MessageRef]:
+        rows = await self.redis.hgetall(self.keys.board_messages(incident_id))
+        refs = []
+        for transport, raw in rows.items():
+            data = json.loads(raw)
+            refs.append(MessageRef(_text(transport), data["channel"], data["message_id"]))
+        return refs
 
     # Check-ins -------------------------------------------------------------------------------
 

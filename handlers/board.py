@@ -32,14 +32,17 @@ def board_title(incident: Incident | None, ctx: Context) -> str:
     if incident is None:
         return f"Status board — {ctx.facility.facility} — no incident open"
     drill = " [DRILL]" if incident.drill else ""
+    if incident.closed_at is not None:
+        drill += " [CLOSED]"
     return (
         f"Status board — {ctx.facility.facility} — {incident.id}{drill} {incident.title} "
         f"(sev {incident.severity}), period {incident.period}"
     )
 
 
-async def build_board(ctx: Context) -> Reply:
-    incident = await ctx.store.open_incident()
+async def build_board(ctx: Context, incident_id: str | None = None) -> Reply:
+    """The board of the open incident, or of `incident_id` (closed: its final state)."""
+    incident = await (ctx.store.incident(incident_id) if incident_id else ctx.store.open_incident())
     departments = ctx.facility.departments
     latest = await ctx.store.latest_checkins([dept.id for dept in departments])
     now = ctx.now()

@@ -1,0 +1,91 @@
+"""The live board: one message per incident on each transport, posted once, pinned, and edited
+in place. A burst of check-ins coalesces into a few edits, and the last edit is always exact."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+import structlog
+
+from bot.context import Context
+from bot.events import BoardChanged, Event, IncidentClosed, IncidentOpened
+from bot.transports.base import DeliveryFailed, MessageRef, Transport
+from handlers.board import build_board
+
+log = structlog.get_logger(__name__)
+
+
+class LiveBoard:
+    def __init__(
+        self, ctx: Context, transports: Mapping[str, Transport], min_interval: float = 1.0
+    ) -> None:
+        self._ctx = ctx
+        self._transports = transports
+        self._min_interval = min_interval
+        self._dirty: set[str] = set()
+        self._workers: dict[str, asyncio.Task[None]] = {}
+
+    async def on_event(self, event: Event) -> None:
+        if isinstance(event, IncidentOpened):
+            await self._post(event)
+        elif isinstance(event, BoardChanged) and event.incident_id:
+            self.refresh(event.incident_id)
+        elif isinstance(event, IncidentClosed):
+            self.refresh(event.incident.id)
+
+    def _channel_for(self, transport: str, event: IncidentOpened) -> str | None:
+        configured = getattr(self._ctx.facility.channels.incident, transport, None)
+        if configured:
+            return str(configured)
+        return event.channel if event.transport == transport else None
+
+    async def _post(self, event: IncidentOpened) -> None:
+        board = await build_board(self._ctx)
+        for name, transport in self._transports.items():
+            channel = self._channel_for(name, event)
+            if channel is None:
+                continue
+            try:
+                ref = await transport.post(channel, board)
+                await self._ctx.store.save_board_ref(event.incident.id, ref)
+                await transport.pin(ref)
+            except DeliveryFailed as failure:
+                log.error(
+                    "board.not_posted", transport=name, channel=channel, reason=failure.reason
+                )
+
+    def refresh(self, incident_id: str) -> None:
+        """Mark the board dirty; one worker per incident edits it, at most once per interval."""
+        self._dirty.add(incident_id)
+        worker = self._workers.get(incident_id)
+        if worker is None or worker.done():
+            self._workers[incident_id] = asyncio.create_task(self._work(incident_id))
+
+    async def _work(self, incident_id: str) -> None:
+        while incident_id in self._dirty:
+            self._dirty.discard(incident_id)
+            await self._edit(incident_id)
+            await asyncio.sleep(self._min_interval)
+
+    async def _edit(self, incident_id: str) -> None:
+        refs = await self._ctx.store.board_refs(incident_id)
+        if not refs:
+            return
+        board = await build_board(self._ctx, incident_id)
+        for ref in refs:
+            transport = self._transports.get(ref.transport)
+            if transport is None:
+                continue
+            try:
+                await transport.update(ref, board)
+            except DeliveryFailed as failure:
+                log.error("board.not_updated", transport=ref.transport, reason=failure.reason)
+
+    async def settle(self) -> None:
+        """Wait until every pending edit is done (shutdown and tests)."""
+        while any(not worker.done() for worker in self._workers.values()):
+            await asyncio.gather(*self._workers.values(), return_exceptions=True)
+
+
+__all__ = ["LiveBoard", "MessageRef"]

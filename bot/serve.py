@@ -1,0 +1,54 @@
+"""Serve mode: the aiohttp server plus every configured chat transport, until SIGTERM/Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from bot.app import Lifeline
+from bot.live_board import LiveBoard
+from bot.transports.base import Transport
+from bot.web import create_web_app
+
+log = structlog.get_logger(__name__)
+
+
+def configured_transports(lifeline: Lifeline, web_app: web.Application) -> dict[str, Transport]:
+    """Each transport whose settings are present. Slack and Matrix add themselves here."""
+    transports: dict[str, Transport] = {}
+    return transports
+
+
+def stop_on_signals(task: asyncio.Future[Any]) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, task.cancel)
+
+
+async def serve(lifeline: Lifeline) -> None:
+    settings = lifeline.settings
+    web_app = create_web_app(lifeline)
+    transports = configured_transports(lifeline, web_app)
+    lifeline.attach(transports, LiveBoard(lifeline.router.context, transports))
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    try:
+        for transport in transports.values():
+            await transport.start()
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        log.info(
+            "web.listening", host=settings.host, port=settings.port, transports=list(transports)
+        )
+        forever: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        stop_on_signals(forever)
+        with contextlib.suppress(asyncio.CancelledError):
+            await forever
+    finally:
+        for transport in transports.values():
+            await transport.stop()
+        await runner.cleanup()
