@@ -45,6 +45,9 @@ class Reply(BaseModel):
     actions: list[Action] = Field(default_factory=list)
     ephemeral: bool = False
     outcome: Outcome = "ok"
+    # When this answers a button press: replace the message the button was on (a checklist that
+    # ticks in place) instead of posting a new one. Transports without editing post it instead.
+    edit_source: bool = False
 
     @classmethod
     def error(cls, message: str, *, usage: str | None = None, denied: bool = False) -> Reply:
