@@ -24,7 +24,7 @@ def roles_of(command: Command, facility: FacilityConfig, incident: Incident | No
 
 
 def describe(roles: Iterable[str]) -> str:
-    ordered = sorted(roles)
+    ordered = list(roles)
     if not ordered:
         return "the incident commander"
     if len(ordered) == 1:

@@ -1,0 +1,74 @@
+"""Run `python -m bot console` as a real process, the way a person or a script would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+_CHAT_SETTINGS = ("SLACK_", "MATRIX_", "REDIS_URL", "LIFELINE_", "LOG_")
+
+
+def console_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_CHAT_SETTINGS)}
+    env["LIFELINE_DATA_DIR"] = str(data_dir)
+    env.update(extra)
+    return env
+
+
+def run_console(
+    data_dir: Path, script: str, *args: str, timeout: float = 30, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "console", *args],
+        input=script,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=console_env(data_dir, **extra),
+        timeout=timeout,
+        check=False,
+    )
+
+
+def start_console(data_dir: Path, *args: str) -> subprocess.Popen[str]:
+    """A console that stays up until its stdin closes or it is signalled."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "console", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env=console_env(data_dir),
+    )
+
+
+def wait_for(predicate: object, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def redis_pid(data_dir: Path) -> int | None:
+    try:
+        return int((data_dir / "redis" / "redis.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is not alive
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    except OSError:
+        return False
