@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint types pytest bench clean
+.PHONY: run test lint types check-runbooks pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m bot
 
-test: $(STAMP) lint types pytest
+test: $(STAMP) lint types check-runbooks pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers tests bench
@@ -25,6 +25,9 @@ lint: $(STAMP)
 
 types: $(STAMP)
 	$(BIN)/mypy
+
+check-runbooks: $(STAMP)
+	$(BIN)/python -m bot runbooks check runbooks
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest

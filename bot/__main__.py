@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
         help="grant a role (repeatable)",
     )
     sub.add_parser("serve", help="run the HTTP server and every configured chat transport")
+    manifest = sub.add_parser("manifest", help="print the Slack app manifest for this setup")
+    manifest.add_argument("--url", help="the bot's public base URL (HTTP mode), https://...")
+    manifest.add_argument(
+        "--socket-mode", action="store_true", help="Socket Mode (on when SLACK_APP_TOKEN is set)"
+    )
     return parser
 
 
@@ -55,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"lifeline: configuration error: environment {where}: {first['msg']}", file=sys.stderr
         )
         return 2
+    if args.mode == "manifest":
+        return _manifest(settings, args.url, args.socket_mode)
     mode = args.mode or (
         "serve" if settings.slack_enabled or settings.matrix_enabled else "console"
     )
@@ -67,6 +74,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(_console(settings, facility, user, roles))
     configure_logging(settings.log_format, settings.log_level)
     return _run(_serve(settings, facility))
+
+
+def _manifest(settings: Settings, url: str | None, socket_mode: bool) -> int:
+    from bot.transports.slack.commands import PrefixError
+    from bot.transports.slack.manifest import manifest_yaml
+
+    socket_mode = socket_mode or settings.slack_app_token is not None
+    try:
+        print(manifest_yaml(settings.slack_command_prefix, socket_mode=socket_mode, base_url=url))
+    except PrefixError as error:
+        print(f"lifeline: configuration error: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _run(coroutine: object) -> int:

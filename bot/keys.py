@@ -27,6 +27,10 @@ class Keys:
     def idempotency(self, command_id: str) -> str:
         return f"{self.root}:idem:{command_id}"
 
+    def slack_event(self, event_id: str) -> str:
+        """String with a TTL: a Slack event already taken, so its retries are answered once."""
+        return f"{self.root}:slack:event:{event_id}"
+
     def department(self, dept_id: str) -> str:
         """Hash: the department's latest check-in."""
         return f"{self.root}:dept:{dept_id}"

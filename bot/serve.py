@@ -21,6 +21,15 @@ log = structlog.get_logger(__name__)
 def configured_transports(lifeline: Lifeline, web_app: web.Application) -> dict[str, Transport]:
     """Each transport whose settings are present. Slack and Matrix add themselves here."""
     transports: dict[str, Transport] = {}
+    if lifeline.settings.slack_enabled:
+        from bot.transports.slack import SlackConfig, SlackTransport
+
+        store = lifeline.store
+        config = SlackConfig.from_settings(lifeline.settings)
+        slack = SlackTransport(config, lifeline.router, store.redis, store.keys, lifeline.metrics)
+        if not slack.socket_mode:
+            slack.mount(web_app)  # POST /slack/events beside /healthz, /readyz, /metrics
+        transports[slack.name] = slack
     return transports
 
 
