@@ -53,3 +53,15 @@ class Keys:
     def incidents(self) -> str:
         """Sorted set of incident ids by opening time."""
         return f"{self.root}:incidents"
+
+    def runbook_runs(self, incident_id: str) -> str:
+        """Sorted set: ids of the runbooks started in an incident, by start time."""
+        return f"{self.root}:incident:{incident_id}:runbooks"
+
+    def runbook_run(self, incident_id: str, runbook_id: str) -> str:
+        """String: who started an incident's run of a runbook, and when (one run per runbook)."""
+        return f"{self.root}:incident:{incident_id}:runbook:{runbook_id}"
+
+    def runbook_step(self, incident_id: str, runbook_id: str, step_id: str) -> str:
+        """String: who marked a step of a run done, when, with what note; absent when not done."""
+        return f"{self.root}:incident:{incident_id}:runbook:{runbook_id}:step:{step_id}"

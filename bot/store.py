@@ -12,6 +12,7 @@ from bot.facility import FacilityConfig
 from bot.keys import Keys
 from bot.log_store import LogQuery, LogReader
 from bot.models import CheckIn, Incident, LogEntry, LogKind
+from bot.runbook_runs import RunbookRuns
 from bot.transports.base import MessageRef
 from bot.unit_of_work import ENTRY_ID, Committed, Committer, GuardFailed, UnitOfWork
 
@@ -33,6 +34,7 @@ class Store:
         self.keys = Keys(facility.slug)
         self._committer = Committer(redis, self.keys)
         self.log = LogReader(redis, self.keys)
+        self.runbooks = RunbookRuns(redis, self.keys, self._committer)
 
     async def ping(self) -> bool:
         return bool(await self.redis.ping())
