@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [console|serve|manifest]` (also the `lifeline` script)."""
+"""Command line: `python -m bot [console|serve|manifest|runbooks]` (also the `lifeline` script)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import contextlib
 import getpass
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import structlog
 from pydantic import ValidationError
@@ -16,6 +17,8 @@ from bot.app import Lifeline
 from bot.embedded_redis import EmbeddedRedisError
 from bot.facility import ConfigError, FacilityConfig, load_facility
 from bot.logging_setup import configure_logging
+from bot.runbook_library import default_directory, run_check
+from bot.runbook_model import schema_text
 from bot.serve import serve, stop_on_signals
 from bot.settings import Settings
 from bot.transports.console import ConsoleTransport
@@ -37,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
         help="grant a role (repeatable)",
     )
     sub.add_parser("serve", help="run the HTTP server and every configured chat transport")
+    runbooks = sub.add_parser("runbooks", help="check runbook files, or print their JSON Schema")
+    action = runbooks.add_subparsers(dest="runbooks_action", required=True)
+    check = action.add_parser("check", help="validate runbook files; exits non-zero on a problem")
+    check.add_argument("path", nargs="?", type=Path, help="a file or directory (default runbooks)")
+    action.add_parser("schema", help="print the JSON Schema of a runbook file")
     manifest = sub.add_parser("manifest", help="print the Slack app manifest for this setup")
     manifest.add_argument("--url", help="the bot's public base URL (HTTP mode), https://...")
     manifest.add_argument(
@@ -47,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.mode == "runbooks":
+        if args.runbooks_action == "schema":
+            print(schema_text(), end="")
+            return 0
+        return run_check(args.path or default_directory(), sys.stdout)
     try:
         settings = Settings()
         facility = load_facility(settings.config_path)

@@ -1,0 +1,164 @@
+"""Web API calls that survive Slack's bad moments: 429s are waited out, 5xx and network errors
+retried with backoff; after bounded retries the failure is logged with what was not delivered."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import structlog
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.metrics import Metrics
+from bot.transports.base import DeliveryFailed
+
+log = structlog.get_logger(__name__)
+TRANSPORT = "slack"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6  # tries per call, 429s and server errors together
+    backoff: float = 0.5  # first wait after a 5xx or network error; doubles each time
+    max_backoff: float = 30.0
+    max_retry_after: float = 120.0  # a longer Retry-After still waits, capped at this
+
+
+class _Retry(Exception):
+    def __init__(self, reason: str, wait: float | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.wait = wait  # None: back off exponentially
+
+
+class SlackDelivery:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        session: Callable[[], aiohttp.ClientSession],
+        metrics: Metrics,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self._client = client
+        self._session = session
+        self._metrics = metrics
+        self.policy = policy or RetryPolicy()
+
+    async def call(self, method: str, **payload: Any) -> dict[str, Any]:
+        """A Web API method; returns Slack's answer. Raises DeliveryFailed."""
+        payload = {key: value for key, value in payload.items() if value is not None}
+        channel = str(payload.get("channel", "-"))
+
+        async def once() -> dict[str, Any]:
+            try:
+                response = await self._client.api_call(method, json=payload)
+            except SlackApiError as error:
+                raise _classify(error) from None
+            return dict(response.data) if isinstance(response.data, dict) else {}
+
+        return await self._with_retries(method, channel, payload, once)
+
+    async def respond(self, url: str, channel: str, payload: dict[str, Any]) -> None:
+        """POST to an interaction's `response_url` (works where the bot is not a member)."""
+
+        async def once() -> dict[str, Any]:
+            async with self._session().post(url, json=payload) as response:
+                body = await response.text()
+                if response.status == 429:
+                    raise _Retry("ratelimited", _retry_after(response.headers.get("Retry-After")))
+                if response.status >= 500:
+                    raise _Retry(f"HTTP {response.status}", None)
+                if response.status != 200:
+                    raise _Fatal(f"HTTP {response.status}: {body[:200]}")
+                return {"ok": True}
+
+        await self._with_retries("response_url", channel, payload, once)
+
+    async def _with_retries(
+        self,
+        method: str,
+        channel: str,
+        payload: dict[str, Any],
+        once: Callable[[], Any],
+    ) -> dict[str, Any]:
+        policy = self.policy
+        backoff = policy.backoff
+        reason = ""
+        for attempt in range(1, policy.attempts + 1):
+            try:
+                result: dict[str, Any] = await once()
+            except _Fatal as fatal:
+                reason = fatal.reason
+                break
+            except _Retry as error:
+                pending = error
+            except (aiohttp.ClientError, TimeoutError) as error:
+                pending = _Retry(f"network: {type(error).__name__}", None)
+            else:
+                self._metrics.delivery(TRANSPORT, "ok")
+                return result
+            reason = pending.reason
+            if attempt == policy.attempts:
+                break
+            if pending.wait is None:
+                wait = backoff
+                backoff = min(backoff * 2, policy.max_backoff)
+            else:
+                wait = min(pending.wait, policy.max_retry_after)
+            self._metrics.delivery(TRANSPORT, "retried")
+            log.warning(
+                "slack.retrying", method=method, channel=channel, reason=reason, wait_s=wait
+            )
+            await asyncio.sleep(wait)
+        self._metrics.delivery(TRANSPORT, "failed")
+        log.error(
+            "slack.not_delivered",
+            method=method,
+            channel=channel,
+            reason=reason,
+            undelivered=_summary(payload),
+        )
+        raise DeliveryFailed(TRANSPORT, channel, reason)
+
+
+class _Fatal(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _classify(error: SlackApiError) -> Exception:
+    response = error.response
+    # A SlackResponse, or the raw aiohttp response when Slack's body was not JSON.
+    status = int(getattr(response, "status_code", None) or getattr(response, "status", 0) or 0)
+    code = str(response.get("error", "") or "") if hasattr(response, "get") else ""
+    if status == 429 or code == "ratelimited":
+        headers = getattr(response, "headers", {}) or {}
+        return _Retry("ratelimited", _retry_after(_header(headers, "Retry-After")))
+    if status >= 500 or code in ("internal_error", "fatal_error", "service_unavailable"):
+        return _Retry(f"HTTP {status} {code}".strip(), None)
+    return _Fatal(code or f"HTTP {status}")
+
+
+def _header(headers: Any, name: str) -> str | None:
+    for key, value in dict(headers).items():
+        if key.lower() == name.lower():
+            return str(value[0] if isinstance(value, list) else value)
+    return None
+
+
+def _retry_after(value: str | None) -> float:
+    try:
+        return max(0.0, float(value)) if value is not None else 1.0
+    except ValueError:
+        return 1.0
+
+
+def _summary(payload: dict[str, Any]) -> str:
+    """What was not delivered, for the log: the message's fallback text, never a token."""
+    text = str(payload.get("text", ""))
+    return text if len(text) <= 500 else text[:499] + "…"

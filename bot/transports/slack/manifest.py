@@ -1,0 +1,88 @@
+"""The Slack app manifest for the configured command names: paste it into api.slack.com/apps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from bot.transports.slack.commands import SLASH_COMMANDS, check_prefix
+
+PLACEHOLDER_URL = "https://lifeline.example.org"
+BOT_SCOPES = (
+    "app_mentions:read",  # @Lifeline <command> in channels and threads
+    "chat:write",  # replies, the live board, broadcasts
+    "chat:write.public",  # post the board and broadcasts in public channels it was not added to
+    "commands",  # the slash commands
+    "pins:write",  # pin the live board
+    "users:read",  # display names for the log
+)
+
+
+def build_manifest(
+    prefix: str = "", *, socket_mode: bool = False, base_url: str | None = None
+) -> dict[str, Any]:
+    """Socket Mode needs no public URL; HTTP mode sends everything to `<base_url>/slack/events`."""
+    check_prefix(prefix)
+    events_url = (base_url or PLACEHOLDER_URL).rstrip("/") + "/slack/events"
+    commands = []
+    for command in SLASH_COMMANDS:
+        entry: dict[str, Any] = {
+            "command": f"/{prefix}{command.base}",
+            "description": command.description,
+            "should_escape": True,  # mentions arrive as <@U…|name>, so handoff knows who
+        }
+        if command.usage_hint:
+            entry["usage_hint"] = command.usage_hint
+        if not socket_mode:
+            entry["url"] = events_url
+        commands.append(entry)
+    events: dict[str, Any] = {"bot_events": ["app_mention"]}
+    interactivity: dict[str, Any] = {"is_enabled": True}
+    if not socket_mode:
+        events["request_url"] = events_url
+        interactivity["request_url"] = events_url
+    return {
+        "_metadata": {"major_version": 1, "minor_version": 1},
+        "display_information": {
+            "name": "Lifeline",
+            "description": "Incident check-ins, runbooks, broadcasts and the incident log",
+            "long_description": _LONG_DESCRIPTION,
+            "background_color": "#7a1f1f",
+        },
+        "features": {
+            "bot_user": {"display_name": "Lifeline", "always_online": True},
+            "slash_commands": commands,
+        },
+        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "settings": {
+            "event_subscriptions": events,
+            "interactivity": interactivity,
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": socket_mode,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+def manifest_yaml(
+    prefix: str = "", *, socket_mode: bool = False, base_url: str | None = None
+) -> str:
+    manifest = build_manifest(prefix, socket_mode=socket_mode, base_url=base_url)
+    header = (
+        "# Lifeline's Slack app. Create it at https://api.slack.com/apps → Create New App →\n"
+        "# From a manifest, and paste this. Regenerate with: python -m bot manifest --help\n"
+    )
+    return header + yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=100)
+
+
+_LONG_DESCRIPTION = (
+    "Lifeline is the hospital's fallback incident channel for when Microsoft Teams or "
+    "Microsoft 365 is down. Departments check in with /checkin (up, partial or down, with a "
+    "note) and every check-in rolls up into one live status board pinned in the incident "
+    "channel, in the form of the HICS 251 Facility System Status Report. Incident commanders "
+    "open and close incidents, hand over command, post downtime runbooks as checklists and "
+    "broadcast messages with acknowledgement tracking. Every action is kept in an "
+    "append-only incident log (HICS 214) that IT and commanders can query and export. "
+    "Lifeline is not a place for patient information: keep check-ins operational."
+)

@@ -1,0 +1,207 @@
+"""@Lifeline mentions (threads, Slack's retries) and button clicks, through signed HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.command import Command, Words
+from bot.context import CommandSpec, Context
+from bot.embedded_redis import EmbeddedRedis
+from bot.facility import FacilityConfig
+from bot.log_store import LogQuery
+from bot.reply import Action, Reply
+from bot.router import Router
+from bot.store import Store
+from handlers import command_specs
+from tests.slack_api_stub import Call
+from tests.slack_harness import SlackBot, running_bot
+
+USERS = {"U1": "Dr. Alice Rivera", "U2": "Sam Okafor (Pharmacy)", "ic1": "Pat Chen"}
+
+
+@pytest.fixture
+async def slack(
+    redis: Redis, redis_server: EmbeddedRedis, facility: FacilityConfig
+) -> AsyncIterator[SlackBot]:
+    async with running_bot(redis_server, facility, users=USERS) as bot:
+        yield bot
+
+
+async def checkins(store: Store) -> list[tuple[str | None, str, str]]:
+    entries = await store.query_log(LogQuery(kinds=["checkin"], limit=100))
+    return [(e.department, str(e.data["state"]), e.actor.name) for e in entries]
+
+
+# Mentions ----------------------------------------------------------------------------------
+
+
+async def test_a_mention_in_a_channel_is_answered_in_a_thread_under_it(
+    slack: SlackBot, store: Store
+) -> None:
+    status = await slack.mention(
+        "<@UBOT> status lab partial results faxed", event_id="Ev1", ts="1700000300.000100"
+    )
+    await slack.settle()
+
+    assert status == 200
+    [post] = slack.stub.calls_to("chat.postMessage")
+    assert post.params["channel"] == "C1"
+    assert post.params["thread_ts"] == "1700000300.000100"
+    assert "Recorded: Laboratory is PARTIAL" in post.visible_text()
+    assert await checkins(store) == [("lab", "partial", "Dr. Alice Rivera")]
+
+
+async def test_a_mention_inside_a_thread_is_answered_in_that_thread(slack: SlackBot) -> None:
+    await slack.mention(
+        "thanks all — <@UBOT> status radiology up", event_id="Ev2", thread_ts="1700000001.000001"
+    )
+    await slack.settle()
+
+    [post] = slack.stub.calls_to("chat.postMessage")
+    assert post.params["thread_ts"] == "1700000001.000001"
+    assert "Recorded: Radiology is UP" in post.visible_text()
+
+
+async def test_a_retried_mention_is_recorded_and_answered_once(
+    slack: SlackBot, store: Store
+) -> None:
+    first = await slack.mention("<@UBOT> status pharmacy down", event_id="Ev3")
+    retry = await slack.mention("<@UBOT> status pharmacy down", event_id="Ev3", retry_num=1)
+    again = await slack.mention("<@UBOT> status pharmacy down", event_id="Ev3", retry_num=2)
+    await slack.settle()
+
+    assert (first, retry, again) == (200, 200, 200)
+    assert await checkins(store) == [("pharmacy", "down", "Dr. Alice Rivera")]
+    assert len(slack.stub.calls_to("chat.postMessage")) == 1
+
+
+async def test_errors_and_help_answer_a_mention_privately(slack: SlackBot, store: Store) -> None:
+    await slack.mention("<@UBOT> status pharmcy down", event_id="Ev4", user="U2")
+    await slack.settle()
+
+    assert slack.stub.calls_to("chat.postMessage") == []
+    [private] = slack.stub.calls_to("chat.postEphemeral")
+    assert private.params["user"] == "U2"
+    assert "There is no department “pharmcy”. Did you mean pharmacy?" in private.visible_text()
+    assert await checkins(store) == []
+
+
+async def test_messages_from_bots_are_never_answered(slack: SlackBot, store: Store) -> None:
+    await slack.mention("<@UBOT> status pharmacy down", event_id="Ev5", bot_id="B2")
+    await slack.settle()
+
+    assert slack.stub.calls_to("chat.postMessage") == []
+    assert await checkins(store) == []
+
+
+async def test_a_handoff_by_mention_names_the_new_commander(slack: SlackBot, store: Store) -> None:
+    await slack.slash("/incident", "start EHR downtime sev 1", user="ic1")
+    await slack.mention("<@UBOT> incident handoff <@U2>", event_id="Ev6", user="ic1")
+    await slack.settle()
+
+    incident = await store.open_incident()
+    assert incident is not None
+    assert incident.commander.id == "U2"
+    assert incident.commander.name.split() == ["Sam", "Okafor", "(Pharmacy)"]
+
+
+# Buttons -----------------------------------------------------------------------------------
+
+
+async def test_department_buttons_check_in_as_the_user_who_clicks(
+    slack: SlackBot, store: Store
+) -> None:
+    ack = await slack.slash("/checkin", "pharmacy", user="U1")
+    buttons = [
+        b for block in ack["blocks"] if block["type"] == "actions" for b in block["elements"]
+    ]
+    assert [(b["text"]["text"], b["value"]) for b in buttons] == [
+        ("Up", "status pharmacy up"),
+        ("Partial", "status pharmacy partial"),
+        ("Down", "status pharmacy down"),
+    ]
+    assert ack["response_type"] == "ephemeral"
+
+    status = await slack.click(buttons[1]["value"], user="U2", ephemeral=True)
+    await slack.settle()
+
+    assert status == 200
+    assert await checkins(store) == [("pharmacy", "partial", "Sam Okafor (Pharmacy)")]
+    [post] = slack.stub.calls_to("chat.postMessage")
+    assert post.params["channel"] == "C1"
+    assert "Recorded: Pharmacy is PARTIAL" in post.visible_text()
+
+
+async def test_a_click_that_fails_is_answered_privately(slack: SlackBot, store: Store) -> None:
+    await slack.click("status pharmacy sideways", user="U2", hook="oops")
+    await slack.settle()
+
+    [answer] = slack.stub.hooks("oops")
+    assert answer.params["response_type"] == "ephemeral"
+    assert answer.params["replace_original"] is False
+    assert "“sideways” is not a state" in answer.visible_text()
+    assert slack.stub.calls_to("chat.postMessage") == []
+    assert await checkins(store) == []
+
+
+async def _tick(command: Command, words: Words, ctx: Context) -> Reply:
+    step = words.tokens[1]
+    return Reply(
+        title=f"Checklist — step {step} done by {command.actor.name}",
+        actions=[Action(label="Undo", command=f"tick undo-{step}")],
+        outcome="recorded",
+        edit_source=True,
+    )
+
+
+def _with_tick(slack: SlackBot) -> None:
+    """A command whose answer replaces the message its button was on (as runbook steps do)."""
+    context = slack.lifeline.router.context
+    tick = CommandSpec("tick", "test", ("tick <n>",), (), _tick)
+    router = Router(context, [*command_specs(), tick], slack.lifeline.metrics)
+    slack.slack._router = router
+
+
+async def test_an_answer_that_edits_its_source_updates_the_message_in_place(
+    slack: SlackBot,
+) -> None:
+    _with_tick(slack)
+    board = await slack.slack.post("C1", Reply(title="Checklist"))
+
+    await slack.click("tick 3", user="U2", message_ts=board.message_id)
+    await slack.settle()
+
+    [update] = slack.stub.calls_to("chat.update")
+    assert (update.params["channel"], update.params["ts"]) == ("C1", board.message_id)
+    message = slack.stub.messages[("C1", board.message_id)]
+    assert "step 3 done by Sam Okafor (Pharmacy)" in Call("m", message.params).visible_text()
+    assert len(slack.stub.calls_to("chat.postMessage")) == 1  # only the original post
+
+
+async def test_an_ephemeral_source_is_replaced_through_response_url(slack: SlackBot) -> None:
+    _with_tick(slack)
+
+    await slack.click("tick 4", user="U2", ephemeral=True, hook="eph")
+    await slack.settle()
+
+    [answer] = slack.stub.hooks("eph")
+    assert answer.params["replace_original"] is True
+    assert "step 4 done" in answer.visible_text()
+    assert slack.stub.calls_to("chat.update") == []
+
+
+async def test_a_click_payload_with_a_bad_signature_does_nothing(
+    slack: SlackBot, store: Store
+) -> None:
+    from urllib.parse import urlencode
+
+    body = urlencode({"payload": json.dumps(slack.click_payload("status pharmacy down"))})
+    status, _ = await slack.post(body, "application/x-www-form-urlencoded", secret="wrong")
+    await slack.settle()
+
+    assert status == 401
+    assert await checkins(store) == []

@@ -1,0 +1,289 @@
+"""A small stand-in for the Slack Web API, response_url hooks and the Socket Mode websocket.
+
+It records every call, validates Block Kit with slack_sdk's models (as Slack would refuse it),
+answers 429 / 500 when told to, and keeps the messages it was sent so tests can read the
+channel the way a person would. The only fake in the Slack tests: Slack itself cannot run here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+
+BOT_USER_ID = "UBOT"
+MAX_BLOCKS = 50
+
+
+@dataclass
+class Call:
+    method: str  # Web API method, or `response_url` for hook posts
+    params: dict[str, Any]
+    token: str | None = None
+    hook: str | None = None
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text", ""))
+
+    def visible_text(self) -> str:
+        """Every text the blocks show, joined (what a reader sees, entities still escaped)."""
+        return "\n".join(_texts(self.params.get("blocks") or []))
+
+
+@dataclass
+class Failure:
+    status: int
+    retry_after: int | None
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    params: dict[str, Any]
+    edits: int = 0
+    pinned: bool = False
+
+
+@dataclass
+class SlackApiStub:
+    users: dict[str, str] = field(default_factory=dict)  # user id → display name
+    calls: list[Call] = field(default_factory=list)
+    invalid: list[tuple[Call, str]] = field(default_factory=list)
+    messages: dict[tuple[str, str], Message] = field(default_factory=dict)
+    acks: dict[str, dict[str, Any]] = field(default_factory=dict)  # Socket Mode envelope acks
+    connections: int = 0
+    _failures: dict[str, list[Failure]] = field(default_factory=lambda: defaultdict(list))
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+    _runner: web.AppRunner | None = None
+    port: int = 0
+
+    # Lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> SlackApiStub:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
+        app.router.add_post("/hooks/{hook}", self._hook)
+        app.router.add_get("/link", self._websocket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        for socket in list(self._sockets):
+            await socket.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def hook_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/{name}"
+
+    # Test controls ---------------------------------------------------------------------------
+
+    def fail(self, method: str, status: int, *, times: int = 1, retry_after: int | None = None):
+        """The next `times` calls of `method` answer `status` (429 with Retry-After, or 5xx)."""
+        self._failures[method] += [Failure(status, retry_after)] * times
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    def hooks(self, name: str | None = None) -> list[Call]:
+        return [c for c in self.calls if c.method == "response_url" and name in (None, c.hook)]
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        async def until() -> None:
+            while not predicate():
+                self._changed.clear()
+                await self._changed.wait()
+
+        await asyncio.wait_for(until(), timeout)
+
+    def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        self._changed.set()
+
+    # Web API ---------------------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _params(request)
+        auth = request.headers.get("Authorization", "")
+        call = Call(method, params, auth.removeprefix("Bearer ") or None)
+        failures = self._failures.get(method)
+        if failures:
+            failure = failures.pop(0)
+            self._record(call)
+            if failure.status == 429:
+                headers = {"Retry-After": str(failure.retry_after or 1)}
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"}, status=429, headers=headers
+                )
+            return web.Response(
+                status=failure.status, text="<html>Bad Gateway</html>", content_type="text/html"
+            )
+        if not call.token:
+            self._record(call)
+            return web.json_response({"ok": False, "error": "not_authed"})
+        problem = _invalid_message(params) if "blocks" in params or method in _POSTS else None
+        self._record(call)
+        if problem:
+            self.invalid.append((call, problem))
+            return web.json_response({"ok": False, "error": "invalid_blocks", "detail": problem})
+        return web.json_response(self._answer(method, params))
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel", ""))
+        if method == "auth.test":
+            return {
+                "ok": True, "team": "Test", "user": "lifeline", "team_id": "T1",
+                "user_id": BOT_USER_ID, "bot_id": "B1", "url": "https://t.slack.com/",
+            }  # fmt: skip
+        if method == "apps.connections.open":
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
+        if method == "users.info":
+            user = str(params.get("user", ""))
+            if user not in self.users:
+                return {"ok": False, "error": "user_not_found"}
+            name = self.users[user]
+            profile = {"display_name": name, "real_name": name + " (real)"}
+            return {"ok": True, "user": {"id": user, "name": user.lower(), "profile": profile}}
+        if method == "chat.postMessage":
+            ts = f"1700000000.{next(self._ts):06d}"
+            self.messages[(channel, ts)] = Message(channel, ts, params)
+            return {"ok": True, "channel": channel, "ts": ts}
+        if method == "chat.update":
+            message = self.messages.get((channel, str(params.get("ts"))))
+            if message is None:
+                return {"ok": False, "error": "message_not_found"}
+            message.params = params
+            message.edits += 1
+            return {"ok": True, "channel": channel, "ts": message.ts}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"}
+        if method == "pins.add":
+            message = self.messages.get((channel, str(params.get("timestamp"))))
+            if message is None:
+                return {"ok": False, "error": "message_not_found"}
+            if message.pinned:
+                return {"ok": False, "error": "already_pinned"}
+            message.pinned = True
+            return {"ok": True}
+        return {"ok": False, "error": "unknown_method"}
+
+    async def _hook(self, request: web.Request) -> web.Response:
+        params = await request.json()
+        call = Call("response_url", params, hook=request.match_info["hook"])
+        problem = _invalid_message(params)
+        self._record(call)
+        if problem:
+            self.invalid.append((call, problem))
+            return web.Response(status=400, text="invalid_blocks")
+        return web.Response(text="ok")
+
+    # Socket Mode -----------------------------------------------------------------------------
+
+    async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse(autoping=True)
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        self.connections += 1
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        self._changed.set()
+        try:
+            async for message in socket:
+                if message.type == WSMsgType.TEXT:
+                    data = json.loads(message.data)
+                    self.acks[str(data.get("envelope_id"))] = data.get("payload") or {}
+                    self._changed.set()
+        finally:
+            self._sockets.remove(socket)
+            self._changed.set()
+        return socket
+
+    async def send_envelope(self, envelope: dict[str, Any]) -> None:
+        await self.wait_for(lambda: bool(self._sockets))
+        await self._sockets[-1].send_json(envelope)
+
+    async def drop_connection(self) -> None:
+        """Close the websocket from Slack's side, as Slack does every few hours."""
+        await self.wait_for(lambda: bool(self._sockets))
+        await self._sockets[-1].close()
+
+    async def wait_for_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        await self.wait_for(lambda: envelope_id in self.acks, timeout)
+        return self.acks[envelope_id]
+
+
+_POSTS = {"chat.postMessage", "chat.update", "chat.postEphemeral"}
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query)
+    if request.can_read_body:
+        if request.content_type == "application/json":
+            params.update(await request.json())
+        else:
+            params.update(dict(await request.post()))
+    for key in ("blocks",):
+        if isinstance(params.get(key), str):
+            params[key] = json.loads(params[key])
+    return params
+
+
+def _invalid_message(params: dict[str, Any]) -> str | None:
+    """What Slack would refuse: no fallback text, too many blocks, a block over its limits."""
+    blocks = params.get("blocks") or []
+    if not str(params.get("text", "")).strip():
+        return "no fallback text"
+    if len(blocks) > MAX_BLOCKS:
+        return f"{len(blocks)} blocks (limit {MAX_BLOCKS})"
+    for index, raw in enumerate(blocks):
+        block = Block.parse(raw)
+        if block is None:
+            return f"block {index}: unknown type {raw.get('type')!r}"
+        try:
+            block.to_dict()  # validates the block and everything nested in it
+        except SlackObjectFormationError as error:
+            return f"block {index}: {error}"
+        for field_text in _texts([raw]):
+            if len(field_text) > 3000:
+                return f"block {index}: text of {len(field_text)} characters"
+    return None
+
+
+def _texts(blocks: list[dict[str, Any]]) -> list[str]:
+    texts: list[str] = []
+    for block in blocks:
+        for key in ("text",):
+            value = block.get(key)
+            if isinstance(value, dict):
+                texts.append(str(value.get("text", "")))
+        for item in block.get("fields") or []:
+            texts.append(str(item.get("text", "")))
+        for element in block.get("elements") or []:
+            if isinstance(element.get("text"), dict):
+                texts.append(str(element["text"].get("text", "")))
+            elif isinstance(element.get("text"), str):
+                texts.append(str(element["text"]))
+    return texts
