@@ -30,6 +30,11 @@ def configured_transports(lifeline: Lifeline, web_app: web.Application) -> dict[
         if not slack.socket_mode:
             slack.mount(web_app)  # POST /slack/events beside /healthz, /readyz, /metrics
         transports[slack.name] = slack
+    if lifeline.settings.matrix_enabled:
+        from bot.transports.matrix import MatrixConfig, MatrixTransport
+
+        matrix = MatrixTransport(MatrixConfig.from_settings(lifeline.settings), lifeline.router)
+        transports[matrix.name] = matrix
     return transports
 
 

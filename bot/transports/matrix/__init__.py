@@ -1,0 +1,8 @@
+"""Lifeline on Matrix (matrix-nio): commands in rooms, replies as notices, the live board."""
+
+from __future__ import annotations
+
+from bot.transports.matrix.config import MatrixConfig, RetryPolicy
+from bot.transports.matrix.transport import BroadcastDirectory, MatrixTransport
+
+__all__ = ["BroadcastDirectory", "MatrixConfig", "MatrixTransport", "RetryPolicy"]

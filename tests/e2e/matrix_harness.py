@@ -1,0 +1,229 @@
+"""Driving Lifeline on a real Synapse: staff users' nio clients, and the bot run in-process the
+way `python -m bot serve` assembles it (Lifeline.start → configured_transports → attach)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from nio import AsyncClient, AsyncClientConfig, ErrorResponse, RoomCreateResponse
+from pydantic import SecretStr
+
+from bot.app import Lifeline
+from bot.facility import FacilityConfig
+from bot.live_board import LiveBoard
+from bot.serve import configured_transports
+from bot.settings import Settings
+from bot.transports.matrix import MatrixTransport
+from bot.web import create_web_app
+from tests.synapse import MatrixUser, SynapseServer
+
+Event = dict[str, Any]
+WAIT = 15.0
+
+
+class StaffClient:
+    """A person on the homeserver: sends messages with a real nio client and sees what
+    arrives in their rooms (every event's raw JSON, in order)."""
+
+    def __init__(self, synapse: SynapseServer, user: MatrixUser) -> None:
+        self.synapse = synapse
+        self.user = user
+        self.client = AsyncClient(synapse.url, user.user_id, config=AsyncClientConfig())
+        self.client.restore_login(user.user_id, user.device_id, user.access_token)
+        self.timeline: dict[str, list[Event]] = {}
+        self._since: str | None = None
+
+    @property
+    def user_id(self) -> str:
+        return self.user.user_id
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def create_room(
+        self,
+        invite: Sequence[str] = (),
+        *,
+        encrypted: bool = False,
+        power: dict[str, int] | None = None,
+    ) -> str:
+        initial_state = []
+        if encrypted:
+            initial_state.append(
+                {
+                    "type": "m.room.encryption",
+                    "state_key": "",
+                    "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+                }
+            )
+        override = None
+        if power:
+            override = {"users": power}
+        response = await self.client.room_create(
+            invite=list(invite),
+            initial_state=initial_state,
+            power_level_override=override,
+        )
+        assert isinstance(response, RoomCreateResponse), response
+        return str(response.room_id)
+
+    async def join(self, room_id: str) -> None:
+        response = await self.client.join(room_id)
+        assert not isinstance(response, ErrorResponse), response
+
+    async def invite(self, room_id: str, user_id: str) -> None:
+        response = await self.client.room_invite(room_id, user_id)
+        assert not isinstance(response, ErrorResponse), response
+
+    async def send(self, room_id: str, body: str, *, msgtype: str = "m.text", **extra: Any) -> str:
+        return await self.send_event(
+            room_id, "m.room.message", {"msgtype": msgtype, "body": body, **extra}
+        )
+
+    async def send_event(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+        response = await self.client.room_send(room_id, event_type, content)
+        assert not isinstance(response, ErrorResponse), response
+        return str(response.event_id)
+
+    async def react(self, room_id: str, event_id: str, key: str) -> str:
+        content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
+        return await self.send_event(room_id, "m.reaction", content)
+
+    async def _sync_once(self, timeout_ms: int) -> None:
+        response = await self.client.sync(timeout=timeout_ms, since=self._since)
+        assert not isinstance(response, ErrorResponse), response
+        self._since = response.next_batch
+        for room_id, info in response.rooms.join.items():
+            self.timeline.setdefault(room_id, []).extend(
+                event.source for event in info.timeline.events
+            )
+
+    async def wait_for(
+        self, room_id: str, matches: Callable[[Event], bool], timeout: float = WAIT
+    ) -> Event:
+        """The first event in the room matching `matches`, syncing until it arrives."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for event in self.timeline.get(room_id, []):
+                if matches(event):
+                    return event
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                seen = [_summary(event) for event in self.timeline.get(room_id, [])]
+                raise AssertionError(f"no matching event in {room_id} after {timeout}s: {seen}")
+            await self._sync_once(int(min(remaining, 2.0) * 1000))
+
+    async def reply_to(self, room_id: str, event_id: str, timeout: float = WAIT) -> Event:
+        """The bot's answer to the message `event_id`."""
+        return await self.wait_for(room_id, lambda event: replied_to(event) == event_id, timeout)
+
+    def events_from(self, room_id: str, sender: str) -> list[Event]:
+        return [e for e in self.timeline.get(room_id, []) if e["sender"] == sender]
+
+    async def notifications(self) -> list[Event]:
+        """What Synapse's push rules decided to notify this user about (with highlight flags)."""
+        data = await self.synapse.request("GET", "/_matrix/client/v3/notifications", self.user)
+        return list(data["notifications"])
+
+
+def replied_to(event: Event) -> str | None:
+    relation = event.get("content", {}).get("m.relates_to", {})
+    event_id = relation.get("m.in_reply_to", {}).get("event_id")
+    return str(event_id) if event_id is not None else None
+
+
+def is_membership(user_id: str, membership: str) -> Callable[[Event], bool]:
+    def matches(event: Event) -> bool:
+        return (
+            event["type"] == "m.room.member"
+            and event.get("state_key") == user_id
+            and event["content"].get("membership") == membership
+        )
+
+    return matches
+
+
+def _summary(event: Event) -> str:
+    content = event.get("content", {})
+    return (
+        f"{event['type']} {event['sender']} {content.get('body', content.get('membership', ''))!r}"
+    )
+
+
+class BotRunner:
+    """One run of the bot process, in-process: start it, use it, stop it. Several runs may share a
+    data dir (restart) and the session's redis-server (its `redis` fixture flushed it)."""
+
+    def __init__(
+        self,
+        synapse: SynapseServer,
+        bot: MatrixUser,
+        redis_url: str,
+        data_dir: Path,
+        facility: FacilityConfig,
+        allowed: str,
+        **tuning: Any,
+    ) -> None:
+        self.settings = Settings(
+            _env_file=None,
+            matrix_homeserver=synapse.url,
+            matrix_user_id=bot.user_id,
+            matrix_password=SecretStr(bot.password),
+            matrix_allowed_users=allowed,
+            redis_url=SecretStr(redis_url),
+            LIFELINE_DATA_DIR=data_dir,
+        )
+        self.facility = facility
+        self.tuning = tuning
+        self.lifeline: Lifeline | None = None
+        self.transport: MatrixTransport | None = None
+
+    async def start(self) -> MatrixTransport:
+        lifeline = await Lifeline.start(self.settings, self.facility)
+        web_app: web.Application = create_web_app(lifeline)
+        transports = configured_transports(lifeline, web_app)
+        assert list(transports) == ["matrix"], transports
+        transport = transports["matrix"]
+        assert isinstance(transport, MatrixTransport)
+        transport.config = replace(
+            transport.config, sync_timeout_ms=5000, reconnect_min=0.2, reconnect_max=1.0
+        )
+        if self.tuning:
+            transport.config = replace(transport.config, **self.tuning)
+        lifeline.attach(transports, LiveBoard(lifeline.router.context, transports, 0.2))
+        await transport.start()
+        self.lifeline, self.transport = lifeline, transport
+        await transport.wait_synced(WAIT)
+        return transport
+
+    async def stop(self) -> None:
+        if self.transport is not None:
+            await self.transport.stop()
+        if self.lifeline is not None:
+            await self.lifeline.close()
+        self.transport = self.lifeline = None
+
+    async def settle(self) -> None:
+        """Let board updates in flight finish."""
+        assert self.lifeline is not None
+        await self.lifeline.events.drain()
+        if self.lifeline.live_board is not None:
+            await self.lifeline.live_board.settle()
+
+
+async def until(condition: Callable[[], Any], timeout: float = WAIT) -> None:
+    deadline = time.monotonic() + timeout
+    while not await _value(condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(0.05)
+
+
+async def _value(result: Any) -> Any:
+    return await result if asyncio.iscoroutine(result) else result
