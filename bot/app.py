@@ -14,6 +14,7 @@ from bot.live_board import LiveBoard
 from bot.metrics import Metrics
 from bot.redis_connection import RedisConnection, connect_redis
 from bot.router import Router
+from bot.runbook_library import RunbookLibrary, default_directory
 from bot.settings import Settings
 from bot.store import Store
 from bot.transports.base import Transport
@@ -42,7 +43,9 @@ class Lifeline:
         store = Store(connection.client, facility)
         events = EventBus()
         metrics = Metrics()
-        router = Router(Context(store, facility, events), command_specs(), metrics)
+        runbooks = RunbookLibrary(default_directory())  # read on first use, not at start-up
+        context = Context(store, facility, events, runbooks=runbooks)
+        router = Router(context, command_specs(), metrics)
         log.info("lifeline.started", facility=facility.facility, redis=connection.description)
         app = cls(settings, facility, connection, store, events, router, metrics)
         app.readiness["redis"] = store.ping

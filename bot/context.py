@@ -10,6 +10,7 @@ from bot.command import Command, Words
 from bot.events import EventBus
 from bot.facility import FacilityConfig
 from bot.reply import Reply
+from bot.runbook_library import RunbookLibrary
 from bot.store import Store
 
 Handler = Callable[[Command, Words, "Context"], Awaitable[Reply]]
@@ -39,6 +40,7 @@ class Context:
     events: EventBus
     commands: Sequence[CommandSpec] = ()
     clock: Callable[[], datetime] = field(default=utc_now)
+    runbooks: RunbookLibrary = field(default_factory=RunbookLibrary.default)
 
     def now(self) -> datetime:
         return self.clock()

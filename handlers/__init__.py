@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.context import CommandSpec
-from handlers import help, incident, log, status
+from handlers import help, incident, log, runbook, status
 
 
 def command_specs() -> list[CommandSpec]:
-    return [help.SPEC, status.SPEC, incident.SPEC, log.SPEC]
+    return [help.SPEC, status.SPEC, incident.SPEC, runbook.SPEC, log.SPEC]

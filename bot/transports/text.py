@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from bot.reply import Reply, Table
+import re
+
+from bot.reply import Action, Reply, Table
 
 MARKERS = {"up": "+", "partial": "~", "down": "X", "na": "-", "unknown": "?", "stale": "!"}
 LEGEND = "+ up  ~ partial  X down  - n/a  ? no report  ! stale"
 MAX_CELL = 48
+_NUMBERED = re.compile(r"^(.*\s)(\d+)$")
 
 
 def render_text(reply: Reply) -> str:
@@ -20,10 +23,30 @@ def render_text(reply: Reply) -> str:
         parts += [f"{field.label + ':':<{width + 1}} {field.value}" for field in reply.fields]
     parts += reply.lines
     if reply.actions:
-        parts.append("Actions: " + " | ".join(action.command for action in reply.actions))
+        parts.append("Actions: " + " | ".join(action_commands(reply.actions)))
     if reply.footer:
         parts.append(reply.footer)
     return "\n".join(parts)
+
+
+def action_commands(actions: list[Action]) -> list[str]:
+    """The commands, with runs that differ only in a final number written once:
+    `runbook ehr done 1` … `runbook ehr done 9` → `runbook ehr done 1–9` (a checklist's buttons)."""
+    out: list[str] = []
+    prefix, first, last = "", 0, -1
+    for action in actions:
+        match = _NUMBERED.match(action.command)
+        if match and match[1] == prefix and int(match[2]) == last + 1:
+            last += 1
+            continue
+        if last >= 0:
+            out.append(f"{prefix}{first}" if first == last else f"{prefix}{first}–{last}")
+        prefix, first, last = (match[1], int(match[2]), int(match[2])) if match else ("", 0, -1)
+        if not match:
+            out.append(action.command)
+    if last >= 0:
+        out.append(f"{prefix}{first}" if first == last else f"{prefix}{first}–{last}")
+    return out
 
 
 def render_table(table: Table) -> str:
