@@ -18,13 +18,16 @@ import time
 from pathlib import Path
 
 import structlog
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis, UnixDomainSocketConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 CLIENT_NAME = "lifeline"
+# A burst of commands waits for a free connection rather than failing with "too many connections".
+MAX_CONNECTIONS = 64
+POOL_WAIT_SECONDS = 10
 _MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux; keep a margin
 log = structlog.get_logger(__name__)
 
@@ -72,7 +75,15 @@ class EmbeddedRedis:
         return f"unix://{self.socket}"
 
     def client(self, name: str = CLIENT_NAME) -> Redis:
-        return Redis(unix_socket_path=str(self.socket), client_name=name, socket_connect_timeout=2)
+        pool = BlockingConnectionPool(
+            connection_class=UnixDomainSocketConnection,
+            path=str(self.socket),
+            client_name=name,
+            socket_connect_timeout=2,
+            max_connections=MAX_CONNECTIONS,
+            timeout=POOL_WAIT_SECONDS,
+        )
+        return Redis.from_pool(pool)
 
     def _control_client(self, name: str) -> Redis:
         """No retries: a refused probe or the connection SHUTDOWN drops is the expected answer."""

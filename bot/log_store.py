@@ -85,8 +85,11 @@ class LogReader:
         floor = "-" if query.since is None else "[" + index_member(_since_id(query.since))
         found: list[LogEntry] = []
         ceiling = _MAX_MEMBER
-        batch = max(query.limit * 2, 64)
+        # With one filter dimension every index hit matches; otherwise read ahead, some won't.
+        exact = len(query.dimensions) == 1
         while len(found) < query.limit:
+            needed = query.limit - len(found)
+            batch = needed if exact else max(needed * 2, 64)
             members = await self._merged_page(index_keys, ceiling, floor, batch)
             if not members:
                 break

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
-from bot.embedded_redis import CLIENT_NAME, EmbeddedRedis
+from bot.embedded_redis import CLIENT_NAME, MAX_CONNECTIONS, POOL_WAIT_SECONDS, EmbeddedRedis
 from bot.settings import Settings
 
 
@@ -25,7 +25,14 @@ class RedisConnection:
 async def connect_redis(settings: Settings) -> RedisConnection:
     if settings.redis_url is not None:
         url = settings.redis_url.get_secret_value()
-        client = Redis.from_url(url, client_name=CLIENT_NAME, socket_connect_timeout=5)
+        pool = BlockingConnectionPool.from_url(
+            url,
+            client_name=CLIENT_NAME,
+            socket_connect_timeout=5,
+            max_connections=MAX_CONNECTIONS,
+            timeout=POOL_WAIT_SECONDS,
+        )
+        client = Redis.from_pool(pool)
         await client.ping()
         return RedisConnection(client, None, _redacted(url))
     embedded = EmbeddedRedis(settings.data_dir)

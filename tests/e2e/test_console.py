@@ -46,7 +46,9 @@ def test_a_piped_script_runs_line_by_line_and_prints_readable_replies(data_dir: 
 
 
 def test_data_survives_a_restart_and_the_embedded_redis_stops_on_exit(data_dir: Path) -> None:
-    first = run_console(data_dir, 'incident start "EHR downtime" sev 1\nstatus lab partial phoning\n')
+    first = run_console(
+        data_dir, 'incident start "EHR downtime" sev 1\nstatus lab partial phoning\n'
+    )
     assert first.returncode == 0, first.stderr
     assert redis_pid(data_dir) is None  # the server was shut down with the bot
     assert not (data_dir / "redis" / "redis.sock").exists()
@@ -62,7 +64,11 @@ def test_a_bot_killed_with_sigkill_leaves_a_server_the_next_run_reuses(data_dir:
     bot.stdin.flush()
     wait_for(lambda: redis_pid(data_dir) is not None)
     server = redis_pid(data_dir)
-    wait_for(lambda: "before the crash" in (data_dir / "redis" / "lifeline.aof").read_text(errors="replace"))
+    wait_for(
+        lambda: (
+            "before the crash" in (data_dir / "redis" / "lifeline.aof").read_text(errors="replace")
+        )
+    )
     bot.kill()
     bot.wait(10)
     bot.stdin.close()

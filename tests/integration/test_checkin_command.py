@@ -14,14 +14,21 @@ async def test_a_checkin_is_recorded_and_answered_only_after_the_write(bot: Bot)
         "Note: cabinets on override",
     ]
     [entry] = await bot.store.query_log(LogQuery(departments=["pharmacy"]))
-    assert (entry.kind.value, entry.text, entry.data["state"]) == ("checkin", "cabinets on override", "down")
+    assert (entry.kind.value, entry.text, entry.data["state"]) == (
+        "checkin",
+        "cabinets on override",
+        "down",
+    )
 
 
 async def test_aliases_of_departments_and_states_are_accepted(bot: Bot) -> None:
     reply = await bot.send("checkin RX Red automated cabinets on override")
     assert reply.lines[0] == "Recorded: Pharmacy is DOWN — Non-functional (no incident open)"
     reply = await bot.send("status blood bank yellow two-person check")
-    assert reply.lines[0] == "Recorded: Blood Bank is PARTIAL — Partially functional (no incident open)"
+    assert (
+        reply.lines[0]
+        == "Recorded: Blood Bank is PARTIAL — Partially functional (no incident open)"
+    )
 
 
 async def test_a_checkin_during_an_incident_carries_its_id_and_period(bot: Bot) -> None:
@@ -76,7 +83,13 @@ async def test_the_board_marks_unknown_and_stale_departments(bot: Bot, clock: Cl
     board = await bot.send("status")
     assert board.table is not None
     rows = {row.cells[0]: row for row in board.table.rows}
-    assert rows["Pharmacy"].cells == ["Pharmacy", "DOWN (stale)", "cabinets on override", "rx-lead", "10:00 (1h 01m ago)"]
+    assert rows["Pharmacy"].cells == [
+        "Pharmacy",
+        "DOWN (stale)",
+        "cabinets on override",
+        "rx-lead",
+        "10:00 (1h 01m ago)",
+    ]
     assert rows["Pharmacy"].marker == "stale"
     assert rows["Laboratory"].cells == ["Laboratory", "UP", "", "lab-lead", "11:01"]
     assert rows["Radiology"].cells == ["Radiology", "unknown", "", "", ""]
@@ -111,5 +124,7 @@ async def test_one_department_shows_state_history_and_buttons(bot: Bot, clock: C
         "10:00  PARTIAL  rad1 — PACS read-only",
     ]
     assert [a.command for a in reply.actions] == [
-        "status radiology up", "status radiology partial", "status radiology down"
+        "status radiology up",
+        "status radiology partial",
+        "status radiology down",
     ]

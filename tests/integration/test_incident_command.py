@@ -10,7 +10,9 @@ from tests.conftest import Bot, Clock
 
 async def test_no_incident_open_says_how_to_start_one(bot: Bot) -> None:
     reply = await bot.send("incident")
-    assert reply.lines == ["No incident is open. Start one with: incident start <title> [sev 1-3] [drill]"]
+    assert reply.lines == [
+        "No incident is open. Start one with: incident start <title> [sev 1-3] [drill]"
+    ]
 
 
 async def test_start_makes_the_starter_commander_and_logs_it(bot: Bot) -> None:
@@ -23,13 +25,18 @@ async def test_start_makes_the_starter_commander_and_logs_it(bot: Bot) -> None:
     incident = await bot.store.open_incident()
     assert incident is not None
     assert (incident.title, incident.severity, incident.drill, incident.commander.id) == (
-        "Teams outage", 1, True, "dr.lee"
+        "Teams outage",
+        1,
+        True,
+        "dr.lee",
     )
     [entry] = await bot.store.query_log(LogQuery(kinds=["incident.opened"]))
     assert entry.incident_id == "INC-20261122-1"
 
 
-async def test_show_gives_title_severity_commander_period_age_and_counts(bot: Bot, clock: Clock) -> None:
+async def test_show_gives_title_severity_commander_period_age_and_counts(
+    bot: Bot, clock: Clock
+) -> None:
     await bot.send("incident start Teams outage sev3", user="dr.lee")
     await bot.send("status lab down")
     await bot.send("status rx partial")
@@ -54,7 +61,9 @@ async def test_a_second_start_names_the_open_incident(bot: Bot) -> None:
 
 
 async def test_two_simultaneous_starts_open_exactly_one(bot: Bot) -> None:
-    replies = await asyncio.gather(*(bot.send(f"incident start Outage {n}", user=f"u{n}") for n in range(5)))
+    replies = await asyncio.gather(
+        *(bot.send(f"incident start Outage {n}", user=f"u{n}") for n in range(5))
+    )
     opened = [r for r in replies if r.outcome == "recorded"]
     refused = [r for r in replies if r.outcome == "error"]
     assert (len(opened), len(refused)) == (1, 4)
@@ -63,7 +72,8 @@ async def test_two_simultaneous_starts_open_exactly_one(bot: Bot) -> None:
 
 async def test_start_without_a_title_or_with_a_bad_severity(bot: Bot) -> None:
     assert (await bot.send("incident start")).lines == [
-        "Give the incident a title.", "Usage: incident start <title> [sev 1-3] [drill]"
+        "Give the incident a title.",
+        "Usage: incident start <title> [sev 1-3] [drill]",
     ]
     assert (await bot.send("incident start Outage sev 5")).lines == [
         "Severity must be 1, 2 or 3 (1 is the most severe), not “5”."
@@ -81,14 +91,18 @@ async def test_close_by_a_non_commander_is_refused_and_logged(bot: Bot) -> None:
     assert await bot.store.open_incident() is not None
     [denied] = await bot.store.query_log(LogQuery(kinds=["denied"]))
     assert (denied.actor.id, denied.text, denied.data["command"]) == (
-        "nurse.kim", "incident close all good", "incident"
+        "nurse.kim",
+        "incident close all good",
+        "incident",
     )
 
 
 async def test_close_by_the_commander_records_the_summary(bot: Bot, clock: Clock) -> None:
     await bot.send("incident start Teams outage", user="dr.lee")
     clock.now += timedelta(hours=3)
-    reply = await bot.send("incident close Teams back 13:00, return to normal channels", user="dr.lee")
+    reply = await bot.send(
+        "incident close Teams back 13:00, return to normal channels", user="dr.lee"
+    )
     assert reply.lines == [
         "Closed INC-20261122-1 after 3h 00m.",
         "Summary: Teams back 13:00, return to normal channels",
@@ -107,7 +121,9 @@ async def test_configured_roles_may_close(bot: Bot) -> None:
     await bot.send("incident start Again", user="dr.lee")
     assert (await bot.send("incident close", user="ic1")).outcome == "recorded"
     await bot.send("incident start Once more", user="dr.lee")
-    assert (await bot.send("incident close", user="x", roles=frozenset({"commander"}))).outcome == "recorded"
+    assert (
+        await bot.send("incident close", user="x", roles=frozenset({"commander"}))
+    ).outcome == "recorded"
 
 
 async def test_handoff_transfers_command(bot: Bot) -> None:
@@ -121,7 +137,8 @@ async def test_handoff_transfers_command(bot: Bot) -> None:
 async def test_handoff_needs_a_user(bot: Bot) -> None:
     await bot.send("incident start Teams outage", user="dr.lee")
     assert (await bot.send("incident handoff", user="dr.lee")).lines == [
-        "Name the new incident commander.", "Usage: incident handoff @user"
+        "Name the new incident commander.",
+        "Usage: incident handoff @user",
     ]
 
 
@@ -133,7 +150,8 @@ async def test_period_starts_the_next_operational_period(bot: Bot) -> None:
         "Every department shows as unknown until it checks in again.",
     ]
     assert (await bot.send("incident period 0", user="dr.lee")).lines == [
-        "“0” is not a period length; give hours from 1 to 72.", "Usage: incident period [hours]"
+        "“0” is not a period length; give hours from 1 to 72.",
+        "Usage: incident period [hours]",
     ]
 
 

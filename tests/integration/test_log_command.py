@@ -27,7 +27,9 @@ async def test_staff_may_not_read_the_log_and_the_refusal_is_logged(bot: Bot) ->
     assert denied.table.rows[0].cells[1:] == ["denied", "", "nurse", "refused: log"]
 
 
-async def test_the_log_is_newest_first_with_times_in_the_facility_zone(bot: Bot, clock: Clock) -> None:
+async def test_the_log_is_newest_first_with_times_in_the_facility_zone(
+    bot: Bot, clock: Clock
+) -> None:
     await seed(bot, clock)
     assert render_text(await bot.send("log", roles=IT)) == "\n".join([
         "Incident log — 3 entries, newest first",
@@ -41,7 +43,9 @@ async def test_the_log_is_newest_first_with_times_in_the_facility_zone(bot: Bot,
 async def test_filters_by_department_kind_user_and_limit(bot: Bot, clock: Clock) -> None:
     await seed(bot, clock)
     rx = await bot.send("log rx limit 1", roles=IT)
-    assert rx.table is not None and [r.cells[4] for r in rx.table.rows] == ["PARTIAL — paper orders by tube"]
+    assert rx.table is not None and [r.cells[4] for r in rx.table.rows] == [
+        "PARTIAL — paper orders by tube"
+    ]
     by_lab = await bot.send("log checkin by @lab", roles=IT)
     assert by_lab.table is not None and [r.cells[3] for r in by_lab.table.rows] == ["lab"]
     both = await bot.send("log pharmacy lab", roles=IT)

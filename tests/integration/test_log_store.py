@@ -14,7 +14,9 @@ START = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 def entry(n: int, dept: str | None, kind: LogKind = LogKind.NOTE, actor: Actor = ALICE) -> LogEntry:
-    return LogEntry(at=START + timedelta(minutes=n), kind=kind, actor=actor, department=dept, text=f"e{n}")
+    return LogEntry(
+        at=START + timedelta(minutes=n), kind=kind, actor=actor, department=dept, text=f"e{n}"
+    )
 
 
 async def fill(store: Store) -> None:
@@ -25,7 +27,9 @@ async def fill(store: Store) -> None:
 
 
 async def test_an_appended_entry_gets_a_stream_id_and_reads_back_intact(store: Store) -> None:
-    committed = await store.append("cmd-1", entry(1, "lab").model_copy(update={"text": "🧪 <!here> ok"}))
+    committed = await store.append(
+        "cmd-1", entry(1, "lab").model_copy(update={"text": "🧪 <!here> ok"})
+    )
     [read] = await store.log.get([committed.entry_id])
     assert read.id == committed.entry_id
     assert read.text == "🧪 <!here> ok"
@@ -58,7 +62,9 @@ async def test_since_bounds_the_query_by_time(store: Store, redis: Redis) -> Non
     # entries carry their own `at`, but the index orders by stream id (write time): bound by that
     cutoff_ms = int(ids[4].split("-")[0])
     since = datetime.fromtimestamp(cutoff_ms / 1000, UTC)
-    recent = await store.query_log(LogQuery(departments=["pharmacy", "lab", "radiology"], since=since, limit=50))
+    recent = await store.query_log(
+        LogQuery(departments=["pharmacy", "lab", "radiology"], since=since, limit=50)
+    )
     unfiltered_recent = await store.query_log(LogQuery(since=since, limit=50))
     assert [e.id for e in recent] == [e.id for e in unfiltered_recent]
     assert all(int(e.id.split("-")[0]) >= cutoff_ms for e in recent)

@@ -35,7 +35,9 @@ async def test_an_unexpected_failure_gives_an_error_ref_not_a_traceback(
     with capture_logs() as logs:
         reply = await bot.send("status")
     [line] = reply.lines
-    assert line.startswith("Lifeline hit an unexpected problem and could not finish this command (error ref E-")
+    assert line.startswith(
+        "Lifeline hit an unexpected problem and could not finish this command (error ref E-"
+    )
     assert "secret internals" not in line and "Traceback" not in line
     failure = next(log for log in logs if log["event"] == "command.failed")
     assert line.split("(error ref ")[1].startswith(failure["error_ref"])
@@ -46,7 +48,10 @@ async def test_every_command_is_logged_with_actor_transport_outcome_and_duration
         await bot.send("status lab down my password is hunter2", user="alice")
     [record] = [log for log in logs if log["event"] == "command"]
     assert (record["actor"], record["transport"], record["command"], record["outcome"]) == (
-        "alice", "console", "status", "recorded"
+        "alice",
+        "console",
+        "status",
+        "recorded",
     )
     assert isinstance(record["duration_ms"], float)
     assert "hunter2" not in repr(logs)

@@ -15,7 +15,9 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_the_full_example_from_the_design_loads(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 facility: General Hospital
 timezone: America/New_York
 checkin_interval: 45m
@@ -32,7 +34,8 @@ roles:
 channels:
   incident: {slack: C0INCIDENT, matrix: "!cmd:hospital.org"}
   broadcast: {slack: [C0ALLSTAFF], matrix: ["!all:hospital.org"]}
-""")
+""",
+    )
     config = load_facility(path)
     assert config.slug == "general-hospital"
     assert config.checkin_interval == timedelta(minutes=45)
@@ -41,7 +44,9 @@ channels:
     assert config.channels.broadcast.slack == ("C0ALLSTAFF",)
 
 
-def test_no_file_means_the_built_in_departments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_file_means_the_built_in_departments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     ids = [dept.id for dept in load_facility(None).departments]
     assert ids == ["pharmacy", "lab", "radiology", "emergency", "icu", "surgery", "nursing",

@@ -105,6 +105,8 @@ def test_since_clock_time_is_today_or_yesterday_in_the_facility_zone() -> None:
 def test_times_show_in_the_facility_zone_with_the_date_when_not_today() -> None:
     now = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
     assert format_time(datetime(2026, 11, 22, 19, 5, tzinfo=UTC), NEW_YORK, now) == "14:05"
-    assert format_time(datetime(2026, 11, 21, 3, 5, tzinfo=UTC), NEW_YORK, now) == "2026-11-20 22:05"
+    assert (
+        format_time(datetime(2026, 11, 21, 3, 5, tzinfo=UTC), NEW_YORK, now) == "2026-11-20 22:05"
+    )
     assert format_age(timedelta(minutes=185)) == "3h 05m"
     assert format_age(timedelta(seconds=30)) == "just now"

@@ -36,6 +36,6 @@ def test_actions_are_shown_as_the_commands_they_run() -> None:
 
 
 def test_an_error_reply_shows_the_usage_line() -> None:
-    assert render_text(Reply.error("Name the new incident commander.", usage="incident handoff @user")) == (
-        "Name the new incident commander.\nUsage: incident handoff @user"
-    )
+    assert render_text(
+        Reply.error("Name the new incident commander.", usage="incident handoff @user")
+    ) == ("Name the new incident commander.\nUsage: incident handoff @user")
