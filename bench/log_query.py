@@ -63,7 +63,7 @@ async def scan(store: Store, dept: str, limit: int) -> int:
         rows = await store.redis.xrevrange(store.keys.log, cursor, "-", count=1000)
         if not rows:
             break
-        for entry_id, fields in rows:
+        for _entry_id, fields in rows:
             if LogEntry.model_validate_json(fields[b"e"]).department == dept:
                 found += 1
                 if found == limit:
