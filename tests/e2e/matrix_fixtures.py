@@ -52,7 +52,9 @@ class MatrixWorld:
     def allowed(self) -> str:
         return f"{self.alice.user_id},@bob*:localhost"
 
-    def runner(self, **tuning: Any) -> BotRunner:
+    def runner(self, *, login: dict[str, Any] | None = None, **tuning: Any) -> BotRunner:
+        """A bot run: logs in with the bot's password unless `login` names other settings
+        (`{"matrix_access_token": ...}`); `tuning` replaces MatrixConfig fields."""
         runner = BotRunner(
             self.synapse,
             self.bot,
@@ -60,13 +62,14 @@ class MatrixWorld:
             self.data_dir,
             self.facility,
             self.allowed,
+            login=login,
             **tuning,
         )
         self.runners.append(runner)
         return runner
 
-    async def started_bot(self, **tuning: Any) -> BotRunner:
-        runner = self.runner(**tuning)
+    async def started_bot(self, *, login: dict[str, Any] | None = None, **tuning: Any) -> BotRunner:
+        runner = self.runner(login=login, **tuning)
         await runner.start()
         return runner
 

@@ -168,13 +168,16 @@ class BotRunner:
         data_dir: Path,
         facility: FacilityConfig,
         allowed: str,
+        *,
+        login: dict[str, Any] | None = None,
         **tuning: Any,
     ) -> None:
+        credentials = login if login is not None else {"matrix_password": bot.password}
         self.settings = Settings(
             _env_file=None,
             matrix_homeserver=synapse.url,
             matrix_user_id=bot.user_id,
-            matrix_password=SecretStr(bot.password),
+            **{name: SecretStr(value) for name, value in credentials.items()},
             matrix_allowed_users=allowed,
             redis_url=SecretStr(redis_url),
             LIFELINE_DATA_DIR=data_dir,
@@ -184,7 +187,7 @@ class BotRunner:
         self.lifeline: Lifeline | None = None
         self.transport: MatrixTransport | None = None
 
-    async def start(self) -> MatrixTransport:
+    async def start(self, *, wait: bool = True) -> MatrixTransport:
         lifeline = await Lifeline.start(self.settings, self.facility)
         web_app: web.Application = create_web_app(lifeline)
         transports = configured_transports(lifeline, web_app)
@@ -199,7 +202,8 @@ class BotRunner:
         lifeline.attach(transports, LiveBoard(lifeline.router.context, transports, 0.2))
         await transport.start()
         self.lifeline, self.transport = lifeline, transport
-        await transport.wait_synced(WAIT)
+        if wait:
+            await transport.wait_synced(WAIT)
         return transport
 
     async def stop(self) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from structlog.testing import capture_logs
 
+from bot.facility import Channels, ChannelTargets, FacilityConfig
 from tests.e2e.matrix_fixtures import MatrixWorld
 
 
@@ -91,3 +94,34 @@ async def test_without_power_to_pin_the_board_still_posts_and_updates(
     [skipped] = [entry for entry in logs if entry["event"] == "matrix.not_pinned"]
     assert skipped["room"] == room
     assert skipped["reason"].startswith("pin: M_FORBIDDEN")
+
+
+async def test_the_board_goes_to_the_incident_room_configured_by_alias(
+    matrix: MatrixWorld,
+) -> None:
+    alias = f"#incident-{matrix.bot.localpart}:localhost"
+    matrix.facility = FacilityConfig(
+        facility="General Hospital",
+        timezone="America/New_York",
+        channels=Channels(incident=ChannelTargets(matrix=alias)),
+    )
+    await matrix.started_bot()
+    bot = matrix.bot.user_id
+    incident_room = await matrix.room_with_bot()
+    await matrix.synapse.request(
+        "PUT",
+        f"/_matrix/client/v3/directory/room/{quote(alias)}",
+        matrix.alice.user,
+        {"room_id": incident_room},
+    )
+    elsewhere = await matrix.room_with_bot()
+
+    start = await matrix.alice.send(elsewhere, "!incident start Power failure sev 1")
+    await matrix.alice.reply_to(elsewhere, start)
+    board = await matrix.alice.wait_for(incident_room, lambda e: _is_board(e, bot))
+
+    incident = await matrix.store.open_incident()
+    assert incident is not None
+    refs = await matrix.store.board_refs(incident.id)
+    assert [(r.channel, r.message_id) for r in refs] == [(incident_room, board["event_id"])]
+    assert not [e for e in matrix.alice.events_from(elsewhere, bot) if _is_board(e, bot)]

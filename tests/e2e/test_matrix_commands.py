@@ -42,6 +42,14 @@ async def test_slash_text_is_a_command_and_notices_and_chat_are_not(
     notice = await matrix.alice.send(room, "!status lab down", msgtype="m.notice")
     chat = await matrix.alice.send(room, "status radiology down, anyone else?")
     emote = await matrix.alice.send(room, "!status icu down", msgtype="m.emote")
+    edit = await matrix.alice.send(
+        room,
+        "* !status surgery down",
+        **{
+            "m.new_content": {"msgtype": "m.text", "body": "!status surgery down"},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": chat},
+        },
+    )
     slash = await matrix.alice.send(room, "/status lab partial phoning results")
     reply = await matrix.alice.reply_to(room, slash)
 
@@ -52,8 +60,8 @@ async def test_slash_text_is_a_command_and_notices_and_chat_are_not(
         if event["type"] == "m.room.message"
     }
     assert answered == {slash}
-    assert answered.isdisjoint({notice, chat, emote})
-    latest = await matrix.store.latest_checkins(["lab", "radiology", "icu"])
+    assert answered.isdisjoint({notice, chat, emote, edit})
+    latest = await matrix.store.latest_checkins(["lab", "radiology", "icu", "surgery"])
     assert {dept: checkin.state for dept, checkin in latest.items()} == {"lab": State.PARTIAL}
 
 
@@ -119,3 +127,30 @@ async def test_only_the_bot_itself_can_ping_the_room(matrix: MatrixWorld) -> Non
     }
     assert quiet.message_id not in notifications
     assert {"set_tweak": "highlight"} in notifications[loud.message_id]
+
+
+async def test_a_command_in_a_thread_is_answered_in_that_thread(matrix: MatrixWorld) -> None:
+    await matrix.started_bot()
+    room = await matrix.room_with_bot()
+    root = await matrix.alice.send(room, "Pharmacy downtime thread")
+
+    command = await matrix.alice.send(
+        room,
+        "!status pharmacy partial",
+        **{
+            "m.relates_to": {
+                "rel_type": "m.thread",
+                "event_id": root,
+                "is_falling_back": True,
+                "m.in_reply_to": {"event_id": root},
+            }
+        },
+    )
+    reply = await matrix.alice.reply_to(room, command)
+
+    assert reply["content"]["m.relates_to"] == {
+        "rel_type": "m.thread",
+        "event_id": root,
+        "is_falling_back": False,
+        "m.in_reply_to": {"event_id": command},
+    }

@@ -108,15 +108,8 @@ class SyncLoop:
         first = True
         while not self._stopping.is_set():
             try:
-                if not self.logged_in.is_set():
-                    self.device_id = await log_in(self._client, self._config, self._files)
-                    self.logged_in.set()
-                response = await self._sync(first)
-                if response is None:
+                if not await self._step(first):
                     return
-                if isinstance(response, SyncError):
-                    self._check_token(response)
-                    raise HomeserverUnavailable(f"sync: {response.status_code} {response.message}")
             except LoginFailed as refused:
                 self.failure = str(refused)
                 self.connected = False
@@ -124,19 +117,37 @@ class SyncLoop:
                 return
             except (ClientConnectionError, TimeoutError, HomeserverUnavailable) as error:
                 self._lost(error, backoff)
-                await self._pause(backoff)
-                backoff = min(backoff * 2, self._config.reconnect_max)
+            except Exception as error:  # a bug: logged loudly, the batch retried after a pause
+                log.exception("matrix.sync_batch_failed")
+                self.failure = repr(error)
+            else:
+                backoff = self._config.reconnect_min
+                first = False
                 continue
-            backoff = self._config.reconnect_min
-            if not self.connected:
-                log.info("matrix.connected", homeserver=self._config.homeserver)
-                self.connected = True
-                self.failure = None
-            await self._handler(response, self.position)
-            self.position.next_batch = response.next_batch
-            self._files.save_position(self.position)
-            first = False
-            self.synced.set()
+            await self._pause(backoff)
+            backoff = min(backoff * 2, self._config.reconnect_max)
+
+    async def _step(self, first: bool) -> bool:
+        """Log in if needed, sync once, handle the batch, then save the position after it.
+        False when stopping interrupted the sync."""
+        if not self.logged_in.is_set():
+            self.device_id = await log_in(self._client, self._config, self._files)
+            self.logged_in.set()
+        response = await self._sync(first)
+        if response is None:
+            return False
+        if isinstance(response, SyncError):
+            self._check_token(response)
+            raise HomeserverUnavailable(f"sync: {response.status_code} {response.message}")
+        if not self.connected:
+            log.info("matrix.connected", homeserver=self._config.homeserver)
+            self.connected = True
+            self.failure = None
+        await self._handler(response, self.position)
+        self.position.next_batch = response.next_batch
+        self._files.save_position(self.position)
+        self.synced.set()
+        return True
 
     async def _sync(self, first: bool) -> Any:
         """One sync, or None when stopping interrupts it (nothing is lost: not yet handled)."""

@@ -17,7 +17,7 @@ def command_text(body: str) -> str | None:
     if not text or text[0] not in PREFIXES:
         return None
     command = text[1:].strip()
-    if not command or command[0] in PREFIXES or command[0].isspace():
+    if not command or command[0] in PREFIXES:
         return None
     return command
 

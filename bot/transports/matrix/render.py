@@ -69,10 +69,12 @@ def as_edit(content: dict[str, Any], event_id: str) -> dict[str, Any]:
 
 
 def _plain(reply: Reply) -> str:
-    text = render_text(reply.model_copy(update={"actions": []}))
+    parts = [render_text(reply.model_copy(update={"actions": [], "footer": ""}))]
     if reply.actions:
-        text += "\nReply with: " + " · ".join(_command(action.command) for action in reply.actions)
-    return text
+        parts.append("Reply with: " + " · ".join(_command(a.command) for a in reply.actions))
+    if reply.footer:
+        parts.append(reply.footer)
+    return "\n".join(part for part in parts if part)
 
 
 def _command(command: str) -> str:

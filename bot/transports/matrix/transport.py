@@ -15,7 +15,6 @@ from nio import (
     ReactionEvent,
     RoomMessagesError,
     RoomMessageText,
-    RoomResolveAliasError,
 )
 
 from bot.reply import Reply
@@ -149,13 +148,24 @@ class MatrixTransport:
         )
 
     async def _logged_in(self, room_id: str) -> None:
-        if self._sync is None or self._client is None:
+        """Waits (within the retry bound) for a login in progress; fails at once when the
+        homeserver refused the credentials."""
+        sync, task = self._sync, self._task
+        if sync is None or task is None or self._client is None:
             raise DeliveryFailed(self.name, room_id, "the Matrix transport is not started")
-        try:
-            await asyncio.wait_for(self._sync.logged_in.wait(), self.config.retry.max_wait)
-        except TimeoutError:
-            reason = self._sync.failure or "not logged in yet"
-            raise DeliveryFailed(self.name, room_id, f"not logged in to Matrix: {reason}") from None
+        if not sync.logged_in.is_set():
+            login = asyncio.ensure_future(sync.logged_in.wait())
+            try:
+                await asyncio.wait(
+                    {login, task},
+                    timeout=self.config.retry.max_wait,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                login.cancel()
+        if not sync.logged_in.is_set():
+            reason = sync.failure or "not logged in yet"
+            raise DeliveryFailed(self.name, room_id, f"not logged in to Matrix: {reason}")
 
     async def _room_id(self, channel: str) -> str:
         """Rooms are configured by id (`!abc:server`) or alias (`#incident:server`)."""
@@ -165,8 +175,6 @@ class MatrixTransport:
             response = await self._call(
                 lambda: self._client.room_resolve_alias(channel), channel, "resolve alias"
             )
-            if isinstance(response, RoomResolveAliasError):  # pragma: no cover - raised above
-                raise DeliveryFailed(self.name, channel, str(response))
             self._aliases[channel] = str(response.room_id)
         return self._aliases[channel]
 

@@ -1,0 +1,142 @@
+"""Matrix message text → command line, Reply → event content, and who may talk to the bot."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from nio import RoomSendError, RoomSendResponse
+
+from bot.reply import Action, Reply, ReplyField, Row, Table
+from bot.transports.base import DeliveryFailed
+from bot.transports.matrix import RetryPolicy
+from bot.transports.matrix.inbound import command_text
+from bot.transports.matrix.rate import with_retries
+from bot.transports.matrix.render import MAX_CONTENT_BYTES, as_edit, render_content
+from bot.transports.matrix.rooms import RoomPolicy
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("!status pharmacy down cabinets", "status pharmacy down cabinets"),
+        ("/status lab partial", "status lab partial"),
+        ("  !help  ", "help"),
+        ("! status", "status"),
+        ("> <@bob:hospital.org> is pharmacy ok?\n\n!status pharmacy", "status pharmacy"),
+        ("status pharmacy down", None),
+        ("!", None),
+        ("!!status", None),
+        ("//comment", None),
+        ("see /status later", None),
+        ("", None),
+    ],
+)
+def test_command_text_takes_prefixed_lines_only(body: str, expected: str | None) -> None:
+    assert command_text(body) == expected
+
+
+def test_a_full_reply_renders_as_a_notice_with_escaped_html() -> None:
+    reply = Reply(
+        title="Pharmacy <main>",
+        fields=[ReplyField(label="State", value="DOWN & out")],
+        lines=["line one", "two\nlines"],
+        actions=[Action(label="Up", command="status pharmacy up")],
+        footer="Updated 10:00",
+    )
+
+    content = render_content(reply)
+
+    assert content["msgtype"] == "m.notice"
+    assert content["m.mentions"] == {}
+    assert content["formatted_body"] == (
+        "<strong>Pharmacy &lt;main&gt;</strong><br>"
+        "<b>State:</b> DOWN &amp; out<br>"
+        "line one<br>two<br>lines<br>"
+        "Reply with: <code>!status pharmacy up</code><br>"
+        "<em>Updated 10:00</em>"
+    )
+    assert content["body"] == (
+        "Pharmacy <main>\nState: DOWN & out\nline one\ntwo\nlines\n"
+        "Reply with: !status pharmacy up\nUpdated 10:00"
+    )
+
+
+def test_table_rows_carry_their_state_marker() -> None:
+    table = Table(
+        columns=["Department", "State"],
+        rows=[Row(cells=["Lab", "DOWN"], marker="down"), Row(cells=["ICU", "?"], marker="stale")],
+    )
+
+    html = render_content(Reply(table=table))["formatted_body"]
+
+    assert html.startswith(
+        "<table><thead><tr><th>Department</th><th>State</th></tr></thead><tbody>"
+        "<tr><td>🔴 Lab</td><td>DOWN</td></tr><tr><td>⏳ ICU</td><td>?</td></tr></tbody></table>"
+    )
+
+
+def test_an_edit_replaces_the_original_and_mentions_no_one() -> None:
+    new = render_content(Reply(lines=["v2"]))
+
+    assert as_edit(new, "$board") == {
+        "msgtype": "m.notice",
+        "body": "* v2",
+        "format": "org.matrix.custom.html",
+        "formatted_body": "* v2",
+        "m.mentions": {},
+        "m.new_content": new,
+        "m.relates_to": {"rel_type": "m.replace", "event_id": "$board"},
+    }
+
+
+def test_a_reply_too_big_for_one_event_is_cut_to_plain_text() -> None:
+    content = render_content(Reply(lines=["x" * 200] * 1000))
+
+    assert "formatted_body" not in content
+    assert len(json.dumps(content).encode()) < MAX_CONTENT_BYTES
+    assert content["body"].endswith("… (cut: too long for one Matrix message)")
+
+
+def test_allowed_users_are_globs_and_default_to_the_bots_own_homeserver() -> None:
+    explicit = RoomPolicy(["@*:hospital.org", "@ic:partner.org"], "@lifeline:hospital.org")
+    default = RoomPolicy([], "@lifeline:hospital.org")
+
+    assert explicit.allows("@alice:hospital.org")
+    assert explicit.allows("@ic:partner.org")
+    assert not explicit.allows("@eve:partner.org")
+    assert not explicit.allows("@alice:hospital.org.evil.example")
+    assert not explicit.allows("@lifeline:hospital.org")  # never itself
+    assert default.allows("@bob:hospital.org")
+    assert not default.allows("@bob:elsewhere.org")
+
+
+async def test_rate_limits_are_waited_out_as_the_server_asks() -> None:
+    answers = [
+        RoomSendError("Too Many Requests", "M_LIMIT_EXCEEDED", 20),
+        RoomSendError("Too Many Requests", "M_LIMIT_EXCEEDED", 30),
+        RoomSendResponse("$sent", "!room"),
+    ]
+
+    async def send() -> object:
+        return answers.pop(0)
+
+    response = await with_retries(send, RetryPolicy(max_wait=1.0), room="!room", action="post")
+
+    assert response.event_id == "$sent"
+    assert answers == []
+
+
+async def test_an_error_waiting_cannot_fix_fails_at_once() -> None:
+    calls = 0
+
+    async def send() -> object:
+        nonlocal calls
+        calls += 1
+        return RoomSendError("You are not in this room", "M_FORBIDDEN")
+
+    with pytest.raises(DeliveryFailed) as failure:
+        await with_retries(send, RetryPolicy(), room="!room", action="post")
+
+    assert calls == 1
+    assert failure.value.reason == "post: M_FORBIDDEN You are not in this room"
