@@ -231,7 +231,8 @@ def run_check(path: Path, out: TextIO) -> int:
             print(f"{file_path}: {problem}", file=out)
         problems += len(loaded.problems)
         if loaded.runbook is not None:
-            print(f"{file_path}: ok ({len(loaded.runbook.steps)} steps)", file=out)
+            count = len(loaded.runbook.steps)
+            print(f"{file_path}: ok ({count} step{'s' if count != 1 else ''})", file=out)
     files = f"{len(paths)} file{'s' if len(paths) != 1 else ''}"
     if problems:
         print(f"{files} checked: {problems} problem{'s' if problems != 1 else ''}.", file=out)

@@ -111,12 +111,13 @@ class RunbookRuns:
         at: datetime,
     ) -> bool:
         """Start the incident's run of a runbook; False if it was already started."""
+        steps = f"{step_count} step{'s' if step_count != 1 else ''}"
         entry = LogEntry(
             at=at,
             incident_id=incident_id,
             kind=LogKind.RUNBOOK_STARTED,
             actor=actor,
-            text=f"Started runbook {title} ({runbook_id}, {step_count} steps)",
+            text=f"Started runbook {title} ({runbook_id}, {steps})",
             data={"runbook": runbook_id, "title": title, "steps": step_count},
         )
         work = UnitOfWork(entry, f"{command_id}:runbook.started")

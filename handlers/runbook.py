@@ -58,7 +58,7 @@ async def _list(ctx: Context) -> Reply:
             found = await ctx.store.runbooks.load(incident.id, file.id, [s.id for s in steps])
             if found is not None:
                 progress = f" — {done_count(file.runbook, found)}/{len(steps)} done"
-        lines.append(f"{file.id} — {file.runbook.title} ({len(steps)} steps){progress}")
+        lines.append(f"{file.id} — {file.runbook.title} ({_steps(len(steps))}){progress}")
         actions.append(Action(label=f"Post {file.id}"[:75], command=f"runbook {file.id}"))
     if not lines:
         lines.append(f"No runbooks are available in {ctx.runbooks.directory}.")
@@ -73,6 +73,10 @@ async def _list(ctx: Context) -> Reply:
         footer="Post one as a checklist with: runbook <name> (a short name works: runbook ehr).",
         ephemeral=True,
     )
+
+
+def _steps(count: int) -> str:
+    return f"{count} step{'s' if count != 1 else ''}"
 
 
 def _reload(command: Command, ctx: Context) -> Reply:

@@ -315,7 +315,7 @@ async def test_a_broken_file_is_listed_as_unavailable_and_the_bot_keeps_working(
     bot.router.context.runbooks = RunbookLibrary(tmp_path)
     reply = await bot.send("runbook")
     assert reply.lines == [
-        "drill — Drill (1 steps)",
+        "drill — Drill (1 step)",
         "Unavailable (IT: fix the file; it is re-read on the next command):",
         "broken.yaml — line 3: not valid YAML (expected the node content, but found "
         "'<stream end>')",
