@@ -1,0 +1,144 @@
+"""Slack and Matrix in one process over one store, assembled as `python -m bot serve` does: a
+check-in on either shows on the other's live board."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from urllib.parse import quote
+
+import aiohttp
+from aiohttp import web
+from pydantic import SecretStr
+
+from bot.app import Lifeline
+from bot.facility import Channels, ChannelTargets, FacilityConfig
+from bot.live_board import LiveBoard
+from bot.serve import configured_transports
+from bot.settings import Settings
+from bot.transports.matrix import MatrixTransport
+from bot.transports.slack import SlackTransport
+from bot.web import create_web_app
+from tests.e2e.matrix_fixtures import MatrixWorld
+from tests.slack_api_stub import Call, SlackApiStub
+from tests.slack_harness import BOT_TOKEN, FAST_RETRIES, SIGNING_SECRET, SlackBot
+
+SLACK_CHANNEL = "C1"
+
+
+@asynccontextmanager
+async def both_transports(
+    matrix: MatrixWorld, facility: FacilityConfig
+) -> AsyncIterator[tuple[SlackBot, MatrixTransport]]:
+    stub = await SlackApiStub(users={"U1": "Dr. Alice Rivera"}).start()
+    settings = Settings(
+        _env_file=None,
+        slack_bot_token=SecretStr(BOT_TOKEN),
+        slack_signing_secret=SecretStr(SIGNING_SECRET),
+        slack_api_url=stub.url,
+        matrix_homeserver=matrix.synapse.url,
+        matrix_user_id=matrix.bot.user_id,
+        matrix_password=SecretStr(matrix.bot.password),
+        matrix_allowed_users=matrix.allowed,
+        redis_url=SecretStr(matrix.redis_url),
+        LIFELINE_DATA_DIR=matrix.data_dir,
+    )
+    lifeline = await Lifeline.start(settings, facility)
+    web_app = create_web_app(lifeline)
+    transports = configured_transports(lifeline, web_app)
+    slack, matrix_transport = transports["slack"], transports["matrix"]
+    assert isinstance(slack, SlackTransport)
+    assert isinstance(matrix_transport, MatrixTransport)
+    slack.delivery.policy = FAST_RETRIES
+    matrix_transport.config = replace(matrix_transport.config, sync_timeout_ms=5000)
+    board = LiveBoard(lifeline.router.context, transports, min_interval=0.1)
+    lifeline.attach(transports, board)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    http = aiohttp.ClientSession()
+    for transport in transports.values():
+        await transport.start()
+    bot = SlackBot(lifeline, slack, board, stub, f"http://127.0.0.1:{port}", http)
+    try:
+        await matrix_transport.wait_synced()
+        yield bot, matrix_transport
+    finally:
+        await bot.settle()
+        for transport in transports.values():
+            await transport.stop()
+        await http.close()
+        await runner.cleanup()
+        await lifeline.close()
+        await stub.stop()
+
+
+async def test_a_checkin_on_either_transport_updates_the_board_on_both(
+    matrix: MatrixWorld,
+) -> None:
+    alias = f"#incident-{matrix.bot.localpart}:localhost"
+    facility = FacilityConfig(
+        facility="General Hospital",
+        timezone="America/New_York",
+        channels=Channels(incident=ChannelTargets(slack=SLACK_CHANNEL, matrix=alias)),
+    )
+    bot_id = matrix.bot.user_id
+    async with both_transports(matrix, facility) as (slack, _):
+        room = await matrix.room_with_bot(power={bot_id: 50})
+        await matrix.synapse.request(
+            "PUT",
+            f"/_matrix/client/v3/directory/room/{quote(alias)}",
+            matrix.alice.user,
+            {"room_id": room},
+        )
+
+        await slack.slash("/incident", "start Teams outage sev 2", user="U1", channel="C1")
+        await slack.settle()
+        matrix_board = await matrix.alice.wait_for(
+            room, lambda e: e["sender"] == bot_id and "Status board" in e["content"].get("body", "")
+        )
+        [slack_ts] = [
+            ts
+            for (channel, ts), message in slack.stub.messages.items()
+            if channel == SLACK_CHANNEL and "Status board" in message.params["text"]
+        ]
+
+        # Slack → Matrix
+        await slack.slash("/checkin", "pharmacy down from slack", user="U1", channel="C1")
+        edit = await matrix.alice.wait_for(
+            room,
+            lambda e: (
+                "from slack" in e["content"].get("m.new_content", {}).get("formatted_body", "")
+            ),
+        )
+        # Matrix → Slack
+        command = await matrix.alice.send(room, "!status lab partial from matrix")
+        await matrix.alice.reply_to(room, command)
+        await slack.stub.wait_for(
+            lambda: "from matrix" in slack.stub.messages[(SLACK_CHANNEL, slack_ts)].params["text"]
+        )
+
+        assert edit["content"]["m.relates_to"] == {
+            "rel_type": "m.replace",
+            "event_id": matrix_board["event_id"],
+        }
+        assert (
+            "<td>🔴 Pharmacy</td><td>DOWN</td><td>from slack</td><td>Dr. Alice Rivera</td>"
+            in edit["content"]["m.new_content"]["formatted_body"]
+        )
+        slack_board = Call("board", slack.stub.messages[(SLACK_CHANNEL, slack_ts)].params)
+        name = matrix.alice.user.localpart
+        row = f":large_yellow_circle: *Laboratory* · PARTIAL · from matrix · {name} · "
+        assert row in slack_board.visible_text()
+        # One board per transport, edited in place: no second one was posted on either.
+        posted = slack.stub.calls_to("chat.postMessage")
+        assert [c.params["channel"] for c in posted if "Status board" in c.text] == [SLACK_CHANNEL]
+        matrix_boards = [
+            e["event_id"]
+            for e in matrix.alice.events_from(room, bot_id)
+            if e["content"].get("body", "").startswith("Status board")
+        ]
+        assert matrix_boards == [matrix_board["event_id"]]
