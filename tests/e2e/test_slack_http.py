@@ -237,3 +237,11 @@ async def test_a_120_row_board_renders_whole_over_several_messages(
     for n in range(120):
         assert f"*Unit {n:03d} ward" in text
     assert text.count("generator fuel low") == 6 * len(range(0, 120, 3))
+
+
+async def test_slack_can_verify_the_events_url(slack: SlackBot) -> None:
+    body = '{"token": "legacy", "challenge": "3eZbrw1aBm2rZgRNFdxV", "type": "url_verification"}'
+    status, answer = await slack.post(body, "application/json")
+
+    assert status == 200
+    assert "3eZbrw1aBm2rZgRNFdxV" in answer

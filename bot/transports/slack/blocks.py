@@ -198,6 +198,9 @@ def _sections(lines: list[str]) -> list[_Piece]:
 
 def _split_escaped(text: str, limit: int) -> list[str]:
     """Escape `text` and cut it into pieces of at most `limit` characters, never inside `&lt;`."""
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return [escaped]
     parts: list[str] = []
     current = ""
     for char in text:

@@ -1,0 +1,87 @@
+"""`python -m bot manifest`, run as a newcomer runs it: a separate process, settings from the env."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.transports.slack.commands import RESERVED
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def manifest(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MATRIX_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "manifest", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def parsed(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    assert result.returncode == 0, result.stderr
+    data = yaml.safe_load(result.stdout)
+    assert isinstance(data, dict)
+    return data
+
+
+def test_http_mode_sends_commands_events_and_buttons_to_one_url() -> None:
+    data = parsed(manifest("--url", "https://lifeline.hospital.org/"))
+
+    url = "https://lifeline.hospital.org/slack/events"
+    commands = data["features"]["slash_commands"]
+    assert [c["command"] for c in commands] == [
+        "/incident", "/checkin", "/runbook", "/broadcast", "/rollcall", "/inclog", "/lifeline",
+    ]  # fmt: skip
+    assert all(c["url"] == url and c["description"] and c["should_escape"] for c in commands)
+    settings = data["settings"]
+    assert settings["event_subscriptions"] == {"bot_events": ["app_mention"], "request_url": url}
+    assert settings["interactivity"] == {"is_enabled": True, "request_url": url}
+    assert settings["socket_mode_enabled"] is False
+    assert set(data["oauth_config"]["scopes"]["bot"]) >= {
+        "commands", "chat:write", "app_mentions:read", "pins:write", "users:read",
+    }  # fmt: skip
+    assert 175 <= len(data["display_information"]["long_description"]) <= 4000
+
+
+def test_an_app_token_turns_socket_mode_on_and_no_urls_are_needed() -> None:
+    data = parsed(manifest(SLACK_APP_TOKEN="xapp-1-test"))
+
+    assert data["settings"]["socket_mode_enabled"] is True
+    assert "request_url" not in data["settings"]["event_subscriptions"]
+    assert all("url" not in c for c in data["features"]["slash_commands"])
+    assert "xapp" not in yaml.safe_dump(data)
+
+
+def test_the_prefix_renames_every_command_and_none_is_reserved_by_slack() -> None:
+    data = parsed(manifest(SLACK_COMMAND_PREFIX="ll-"))
+
+    names = [c["command"] for c in data["features"]["slash_commands"]]
+    assert names[:2] == ["/ll-incident", "/ll-checkin"]
+    assert all(name.startswith("/ll-") and len(name) <= 32 for name in names)
+    assert not {name.lstrip("/") for name in names} & RESERVED
+
+
+def test_a_prefix_slack_would_refuse_is_a_configuration_error() -> None:
+    result = manifest(SLACK_COMMAND_PREFIX="LL ")
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("lifeline: configuration error: SLACK_COMMAND_PREFIX 'LL '")
+
+
+def test_the_manifest_in_the_repository_is_current() -> None:
+    shipped = (ROOT / "slack-manifest.yaml").read_text(encoding="utf-8")
+
+    assert shipped == manifest("--socket-mode").stdout, (
+        "regenerate: python -m bot manifest --socket-mode > slack-manifest.yaml"
+    )
