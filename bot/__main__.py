@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import getpass
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +19,7 @@ from bot.facility import ConfigError, FacilityConfig, load_facility
 from bot.logging_setup import configure_logging
 from bot.runbook_library import default_directory, run_check
 from bot.runbook_model import schema_text
-from bot.serve import serve, stop_on_signals
+from bot.serve import serve
 from bot.settings import Settings
 from bot.transports.console import ConsoleTransport
 
@@ -127,10 +127,12 @@ async def _console(
         console = ConsoleTransport(
             lifeline.router, user, roles, history=settings.data_dir / "console_history"
         )
-        task = asyncio.ensure_future(console.run())
-        stop_on_signals(task)
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        # No live board here: a terminal can't edit it, and `status` shows it on demand.
+        lifeline.attach({console.name: console}, live_board=False)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, console.request_stop)
+        await console.run()
     finally:
         await lifeline.close()
     return 0

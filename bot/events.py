@@ -30,7 +30,37 @@ class IncidentClosed:
     incident: Incident
 
 
-Event = BoardChanged | IncidentOpened | IncidentClosed
+@dataclass(frozen=True)
+class BroadcastSent:
+    broadcast_id: str
+    origin_transport: str
+    origin_channel: str | None
+
+
+@dataclass(frozen=True)
+class BroadcastAcked:
+    broadcast_id: str
+
+
+@dataclass(frozen=True)
+class RollCallRequested:
+    """Ask `departments` to check in; `origin` is where the commander asked (or None)."""
+
+    incident_id: str
+    departments: tuple[str, ...]
+    origin_transport: str
+    origin_channel: str | None
+    reminder: bool = False
+
+
+Event = (
+    BoardChanged
+    | IncidentOpened
+    | IncidentClosed
+    | BroadcastSent
+    | BroadcastAcked
+    | RollCallRequested
+)
 Subscriber = Callable[[Event], Awaitable[None]]
 
 

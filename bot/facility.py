@@ -94,6 +94,7 @@ class FacilityConfig(_Strict):
     timezone: str = "UTC"
     checkin_interval: timedelta = timedelta(minutes=60)
     period_hours: float = Field(default=12, gt=0, le=72)
+    rollcall_interval: timedelta = timedelta(minutes=15)
     departments: tuple[Department, ...] = BUILTIN_DEPARTMENTS
     roles: Roles = Roles()
     channels: Channels = Channels()
@@ -109,7 +110,7 @@ class FacilityConfig(_Strict):
             ) from None
         return value
 
-    @field_validator("checkin_interval", mode="before")
+    @field_validator("checkin_interval", "rollcall_interval", mode="before")
     @classmethod
     def _duration(cls, value: object) -> object:
         if isinstance(value, str):

@@ -65,3 +65,37 @@ class Keys:
     def runbook_step(self, incident_id: str, runbook_id: str, step_id: str) -> str:
         """String: who marked a step of a run done, when, with what note; absent when not done."""
         return f"{self.root}:incident:{incident_id}:runbook:{runbook_id}:step:{step_id}"
+
+    @property
+    def broadcast_sequence(self) -> str:
+        return f"{self.root}:broadcast:seq"
+
+    @property
+    def broadcasts(self) -> str:
+        """Sorted set of broadcast ids by sending time."""
+        return f"{self.root}:broadcasts"
+
+    def broadcast(self, broadcast_id: str) -> str:
+        """String: the broadcast (HICS 213 message) as JSON."""
+        return f"{self.root}:broadcast:{broadcast_id}"
+
+    def broadcast_acks(self, broadcast_id: str) -> str:
+        """Hash: actor id → the acknowledgement as JSON (who, when, where)."""
+        return f"{self.root}:broadcast:{broadcast_id}:acks"
+
+    def broadcast_ack(self, broadcast_id: str, actor_id: str) -> str:
+        """String guard: present once a person has acknowledged, so an ack counts once."""
+        return f"{self.root}:broadcast:{broadcast_id}:ack:{actor_id}"
+
+    def broadcast_copies(self, broadcast_id: str) -> str:
+        """Hash: "transport channel" → message id of each delivered copy."""
+        return f"{self.root}:broadcast:{broadcast_id}:copies"
+
+    def broadcast_by_message(self, transport: str, message_id: str) -> str:
+        """String: which broadcast a posted message is a copy of (reactions count as acks)."""
+        return f"{self.root}:broadcast-message:{transport}:{message_id}"
+
+    @property
+    def schedule(self) -> str:
+        """Sorted set: scheduled jobs (JSON) by due time; claimed atomically by one process."""
+        return f"{self.root}:schedule"

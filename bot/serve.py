@@ -11,7 +11,6 @@ import structlog
 from aiohttp import web
 
 from bot.app import Lifeline
-from bot.live_board import LiveBoard
 from bot.transports.base import Transport
 from bot.web import create_web_app
 
@@ -48,7 +47,7 @@ async def serve(lifeline: Lifeline) -> None:
     settings = lifeline.settings
     web_app = create_web_app(lifeline)
     transports = configured_transports(lifeline, web_app)
-    lifeline.attach(transports, LiveBoard(lifeline.router.context, transports))
+    lifeline.attach(transports)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     try:

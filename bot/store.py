@@ -8,11 +8,13 @@ from datetime import datetime
 
 from redis.asyncio import Redis
 
+from bot.broadcasts import Broadcasts
 from bot.facility import FacilityConfig
 from bot.keys import Keys
 from bot.log_store import LogQuery, LogReader
 from bot.models import CheckIn, Incident, LogEntry, LogKind
 from bot.runbook_runs import RunbookRuns
+from bot.scheduler import Schedule
 from bot.transports.base import MessageRef
 from bot.unit_of_work import ENTRY_ID, Committed, Committer, GuardFailed, UnitOfWork
 
@@ -35,6 +37,8 @@ class Store:
         self._committer = Committer(redis, self.keys)
         self.log = LogReader(redis, self.keys)
         self.runbooks = RunbookRuns(redis, self.keys, self._committer)
+        self.broadcasts = Broadcasts(redis, self.keys, self._committer)
+        self.schedule = Schedule(redis, self.keys)
 
     async def ping(self) -> bool:
         return bool(await self.redis.ping())
@@ -96,6 +100,9 @@ class Store:
     async def save_board_ref(self, incident_id: str, ref: MessageRef) -> None:
         value = json.dumps({"channel": ref.channel, "message_id": ref.message_id})
         await self.redis.hset(self.keys.board_messages(incident_id), ref.transport, value)
+
+    async def broadcast_for_message(self, transport: str, message_id: str) -> str | None:
+        return await self.broadcasts.for_message(transport, message_id)
 
     async def board_refs(self, incident_id: str) -> list[MessageRef]:
         rows = await self.redis.hgetall(self.keys.board_messages(incident_id))

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from bot.context import CommandSpec
-from handlers import help, incident, log, runbook, status
+from handlers import broadcast, help, incident, log, rollcall, runbook, status
 
 
 def command_specs() -> list[CommandSpec]:
-    return [help.SPEC, status.SPEC, incident.SPEC, runbook.SPEC, log.SPEC]
+    return [
+        help.SPEC,
+        status.SPEC,
+        incident.SPEC,
+        runbook.SPEC,
+        broadcast.SPEC,
+        broadcast.ACK_SPEC,
+        rollcall.SPEC,
+        log.SPEC,
+    ]

@@ -5,14 +5,19 @@ from __future__ import annotations
 from bot.command import Command, Words
 from bot.context import CommandSpec, Context
 from bot.errors import UserError
+from bot.permissions import roles_of
 from bot.reply import Reply
 
 
 async def run(command: Command, words: Words, ctx: Context) -> Reply:
     if len(words) > 1:
         return _one(words.tokens[1], ctx)
+    incident = await ctx.store.open_incident()
+    roles = roles_of(command, ctx.facility, incident)
     lines: list[str] = []
     for spec in ctx.commands:
+        if spec.roles and not spec.roles & roles:
+            continue  # each user sees only what they may run
         lines.append(f"{spec.usage[0]} — {spec.summary}")
     lines.append("Type help <command> for details and examples.")
     return Reply(title="Lifeline commands", lines=lines, ephemeral=True)

@@ -13,13 +13,19 @@ from typing import TextIO
 from bot.command import Command
 from bot.context import utc_now
 from bot.models import Actor
+from bot.reply import Reply
 from bot.router import Router
+from bot.transports.base import MessageRef
 from bot.transports.text import render_text
 
 PROMPT = "lifeline> "
 
 
 class ConsoleTransport:
+    """Also a Transport: broadcasts and roll-call reminders addressed to it print here."""
+
+    name = "console"
+
     def __init__(
         self,
         router: Router,
@@ -37,9 +43,16 @@ class ConsoleTransport:
         self._stdout = stdout or sys.stdout
         self._history = history
         self.interactive = self._stdin.isatty()
+        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
+        self._stopping = False
+
+    def request_stop(self) -> None:
+        """SIGTERM / Ctrl-C: finish the command in hand (its write and answer), then leave."""
+        self._stopping = True
+        self._lines.put_nowait(None)
 
     async def run(self) -> None:
-        lines: asyncio.Queue[str | None] = asyncio.Queue()
+        lines = self._lines
         loop = asyncio.get_running_loop()
         if self.interactive:
             self._load_history()
@@ -49,7 +62,7 @@ class ConsoleTransport:
         # A daemon thread, so a pending read never holds up shutdown on Ctrl-C or SIGTERM.
         reader = threading.Thread(target=self._read_lines, args=(loop, lines), daemon=True)
         reader.start()
-        while (line := await lines.get()) is not None:
+        while (line := await lines.get()) is not None and not self._stopping:
             text = line.strip().removeprefix("/")
             if not text or text.startswith("#"):
                 continue
@@ -61,6 +74,27 @@ class ConsoleTransport:
             except BrokenPipeError:  # the reader of our output went away (`| head`)
                 break
         self._save_history()
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def ready(self) -> bool:
+        return True
+
+    async def post(self, channel: str, reply: Reply, *, notify: bool = False) -> MessageRef:
+        heading = f"-- to {channel}{' (notifying everyone)' if notify else ''} --"
+        with contextlib.suppress(BrokenPipeError):
+            self._write(f"{heading}\n{render_text(reply)}\n\n")
+        return MessageRef(self.name, channel, uuid.uuid4().hex)
+
+    async def update(self, ref: MessageRef, reply: Reply) -> None:
+        """A terminal cannot edit what it printed; `broadcast B-<n>` shows current counts."""
+
+    async def pin(self, ref: MessageRef) -> None:
+        """Nothing to pin in a terminal."""
 
     def _command(self, text: str) -> Command:
         return Command(

@@ -128,7 +128,10 @@ def test_a_second_bot_on_the_same_data_dir_shares_the_running_server(data_dir: P
 def test_sigterm_stops_the_bot_and_its_server_cleanly(data_dir: Path) -> None:
     bot = start_console(data_dir)
     assert bot.stdin is not None and bot.stdout is not None and bot.stderr is not None
-    wait_for(lambda: (data_dir / "redis" / "redis.sock").exists())
+    bot.stdin.write("status\n")
+    bot.stdin.flush()
+    # The echo of a handled command means start-up, signal handlers included, is complete.
+    assert bot.stdout.readline() == "lifeline> status\n"
     server = redis_pid(data_dir)
     bot.send_signal(signal.SIGTERM)
     assert bot.wait(15) == 0

@@ -1,0 +1,144 @@
+"""Broadcast fan-out: one copy per target on every transport, concurrently within each platform's
+limits; failures reported back to the sender by name; the sender's copy keeps its ack count."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+import structlog
+
+from bot.broadcasts import Broadcast
+from bot.context import Context
+from bot.events import BroadcastAcked, BroadcastSent, Event
+from bot.reply import Reply
+from bot.transports.base import DeliveryFailed, MessageRef, Transport
+from handlers.broadcast import broadcast_reply
+
+log = structlog.get_logger(__name__)
+CONCURRENCY_PER_TRANSPORT = 8
+
+
+class Broadcaster:
+    def __init__(
+        self, ctx: Context, transports: Mapping[str, Transport], min_interval: float = 1.0
+    ) -> None:
+        self._ctx = ctx
+        self._transports = transports
+        self._min_interval = min_interval
+        self._limits = {name: asyncio.Semaphore(CONCURRENCY_PER_TRANSPORT) for name in transports}
+        self._dirty: set[str] = set()
+        self._workers: dict[str, asyncio.Task[None]] = {}
+
+    async def on_event(self, event: Event) -> None:
+        if isinstance(event, BroadcastSent):
+            await self.deliver(event)
+        elif isinstance(event, BroadcastAcked):
+            self._refresh(event.broadcast_id)
+
+    def targets(self, transport: str, origin: BroadcastSent) -> list[str]:
+        channels = self._ctx.facility.channels
+        found: list[str] = list(getattr(channels.broadcast, transport, ()))
+        incident = getattr(channels.incident, transport, None)
+        if incident:
+            found.append(incident)
+        if origin.origin_transport == transport and origin.origin_channel:
+            found.append(origin.origin_channel)
+        return list(dict.fromkeys(found))
+
+    async def deliver(self, event: BroadcastSent) -> list[DeliveryFailed]:
+        broadcast = await self._ctx.store.broadcasts.get(event.broadcast_id)
+        if broadcast is None:
+            return []
+        copy = broadcast_reply(broadcast, 0, self._ctx)
+        jobs = [
+            self._post(name, channel, copy, broadcast)
+            for name in self._transports
+            for channel in self.targets(name, event)
+        ]
+        results = await asyncio.gather(*jobs)
+        failures = [failure for failure in results if failure is not None]
+        log.info("broadcast.delivered", broadcast=broadcast.id, copies=len(jobs) - len(failures),
+                 failed=len(failures))  # fmt: skip
+        if failures:
+            await self._report(event, broadcast, failures, len(jobs))
+        return failures
+
+    async def _post(
+        self, name: str, channel: str, copy: Reply, broadcast: Broadcast
+    ) -> DeliveryFailed | None:
+        async with self._limits[name]:
+            try:
+                ref = await self._transports[name].post(
+                    channel, copy, notify=broadcast.priority == "urgent"
+                )
+            except DeliveryFailed as failure:
+                log.error("broadcast.not_delivered", broadcast=broadcast.id, transport=name,
+                          channel=channel, reason=failure.reason)  # fmt: skip
+                return failure
+        await self._ctx.store.broadcasts.save_copy(broadcast.id, ref)
+        return None
+
+    async def _report(
+        self, event: BroadcastSent, broadcast: Broadcast, failures: list[DeliveryFailed], total: int
+    ) -> None:
+        transport = self._transports.get(event.origin_transport)
+        if transport is None or event.origin_channel is None:
+            return
+        missed = "; ".join(f"{f.transport} {f.channel} ({f.reason})" for f in failures)
+        report = Reply(
+            title=f"{broadcast.id} did not reach every channel",
+            lines=[
+                f"Delivered to {total - len(failures)} of {total}. Not delivered: {missed}.",
+                "Reach those teams another way (phone, runner) or fix the channel and resend.",
+            ],
+        )
+        try:
+            await transport.post(event.origin_channel, report)
+        except DeliveryFailed as failure:
+            log.error(
+                "broadcast.report_not_delivered", broadcast=broadcast.id, reason=failure.reason
+            )
+
+    def _refresh(self, broadcast_id: str) -> None:
+        self._dirty.add(broadcast_id)
+        worker = self._workers.get(broadcast_id)
+        if worker is None or worker.done():
+            self._workers[broadcast_id] = asyncio.create_task(self._work(broadcast_id))
+
+    async def _work(self, broadcast_id: str) -> None:
+        while broadcast_id in self._dirty:
+            self._dirty.discard(broadcast_id)
+            await self._update_counts(broadcast_id)
+            await asyncio.sleep(self._min_interval)
+
+    async def _update_counts(self, broadcast_id: str) -> None:
+        """Edit the sender's copy and the incident channel's copy; the others stay as sent."""
+        store = self._ctx.store.broadcasts
+        broadcast = await store.get(broadcast_id)
+        if broadcast is None:
+            return
+        keep = self._counted_channels(broadcast)
+        reply = broadcast_reply(broadcast, await store.ack_count(broadcast_id), self._ctx)
+        for ref in await store.copies(broadcast_id):
+            if (ref.transport, ref.channel) in keep and ref.transport in self._transports:
+                await self._update(ref, reply)
+
+    def _counted_channels(self, broadcast: Broadcast) -> set[tuple[str, str]]:
+        keep: set[tuple[str, str]] = {(broadcast.sender.transport, broadcast.origin_channel or "")}
+        incident = self._ctx.facility.channels.incident
+        for name in self._transports:
+            channel = getattr(incident, name, None)
+            if channel:
+                keep.add((name, channel))
+        return keep
+
+    async def _update(self, ref: MessageRef, reply: Reply) -> None:
+        try:
+            await self._transports[ref.transport].update(ref, reply)
+        except DeliveryFailed as failure:
+            log.error("broadcast.count_not_updated", channel=ref.channel, reason=failure.reason)
+
+    async def settle(self) -> None:
+        while any(not worker.done() for worker in self._workers.values()):
+            await asyncio.gather(*self._workers.values(), return_exceptions=True)

@@ -1,0 +1,116 @@
+"""Jobs due at a time, kept in Redis so they survive restarts and fire once across processes.
+
+A process claims due jobs with one script that pushes each claimed job a lease into the future;
+no other process sees it due meanwhile. After running it, the job is rescheduled or removed. A
+process that dies mid-job leaves it to fire again when the lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from redis.asyncio import Redis
+
+from bot.keys import Keys
+
+log = structlog.get_logger(__name__)
+JobRunner = Callable[[dict[str, Any]], Awaitable[datetime | None]]
+
+_CLAIM = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 20)
+for _, job in ipairs(due) do
+  redis.call('ZADD', KEYS[1], ARGV[2], job)
+end
+return due
+"""
+
+
+class Schedule:
+    """The Redis side: schedule, cancel, claim."""
+
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self._redis = redis
+        self._key = keys.schedule
+        self._claim = redis.register_script(_CLAIM)
+
+    async def put(self, job: dict[str, Any], due: datetime) -> None:
+        """Schedule `job` (its JSON is its identity: the same job scheduled twice is one job)."""
+        await self._redis.zadd(self._key, {_member(job): due.timestamp()})
+
+    async def cancel(self, job: dict[str, Any]) -> None:
+        await self._redis.zrem(self._key, _member(job))
+
+    async def due_at(self, job: dict[str, Any]) -> datetime | None:
+        score = await self._redis.zscore(self._key, _member(job))
+        return None if score is None else datetime.fromtimestamp(score, UTC)
+
+    async def claim(self, now: datetime, lease: timedelta) -> list[dict[str, Any]]:
+        claimed = await self._claim(
+            keys=[self._key], args=[now.timestamp(), (now + lease).timestamp()]
+        )
+        return [json.loads(member) for member in claimed]
+
+
+def _member(job: dict[str, Any]) -> str:
+    return json.dumps(job, sort_keys=True, separators=(",", ":"))
+
+
+class Scheduler:
+    """Polls the schedule and runs due jobs with the runner registered for their `kind`."""
+
+    def __init__(
+        self,
+        schedule: Schedule,
+        clock: Callable[[], datetime],
+        runners: dict[str, JobRunner],
+        *,
+        poll_seconds: float = 1.0,
+        lease: timedelta = timedelta(minutes=2),
+    ) -> None:
+        self._schedule = schedule
+        self._clock = clock
+        self._runners = runners
+        self._poll = poll_seconds
+        self._lease = lease
+        self._task: asyncio.Task[None] | None = None
+
+    async def run_due(self) -> int:
+        """Claim and run every job that is due; returns how many ran."""
+        jobs = await self._schedule.claim(self._clock(), self._lease)
+        for job in jobs:
+            runner = self._runners.get(str(job.get("kind")))
+            if runner is None:
+                log.error("scheduler.unknown_job", job=job)
+                await self._schedule.cancel(job)
+                continue
+            try:
+                next_due = await runner(job)
+            except Exception:
+                log.exception("scheduler.job_failed", job=job)
+                continue  # the lease brings it back
+            if next_due is None:
+                await self._schedule.cancel(job)
+            else:
+                await self._schedule.put(job, next_due)
+        return len(jobs)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop())
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.run_due()
+            except Exception:
+                log.exception("scheduler.poll_failed")
+            await asyncio.sleep(self._poll)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)

@@ -1,0 +1,65 @@
+"""`rollcall`: ask every department that has not reported this period, with reminders."""
+
+from __future__ import annotations
+
+from bot.command import Command, Words
+from bot.context import CommandSpec, Context
+from bot.errors import UserError
+from bot.events import RollCallRequested
+from bot.models import LogEntry, LogKind
+from bot.permissions import COMMAND_ROLES, require
+from bot.reply import Reply
+from bot.rollcall import missing_departments, rollcall_job
+from bot.timefmt import format_duration
+
+NO_INCIDENT = (
+    "No incident is open, so there is no roll call to run. Start one with: incident start <title>"
+)
+
+
+async def run(command: Command, words: Words, ctx: Context) -> Reply:
+    incident = await ctx.store.open_incident()
+    require(command, ctx.facility, incident, COMMAND_ROLES, "run a roll call")
+    if incident is None:
+        raise UserError(NO_INCIDENT)
+    missing = await missing_departments(ctx, incident)
+    entry = LogEntry(
+        at=ctx.now(),
+        incident_id=incident.id,
+        kind=LogKind.ROLLCALL,
+        actor=command.actor,
+        text=f"Roll call: {len(missing)} department(s) to report",
+        data={"missing": [d.id for d in missing], "period": incident.period},
+    )
+    await ctx.store.append(command.id, entry)
+    if not missing:
+        return Reply(lines=[f"Every department has checked in for period {incident.period}."])
+    job = rollcall_job(incident, command.actor.transport, command.channel)
+    await ctx.store.schedule.put(job, ctx.now() + ctx.facility.rollcall_interval)
+    ctx.events.publish(
+        RollCallRequested(
+            incident.id, tuple(d.id for d in missing), command.actor.transport, command.channel
+        )
+    )
+    every = format_duration(ctx.facility.rollcall_interval)
+    return Reply(
+        title=f"Roll call for {incident.id}, period {incident.period}",
+        lines=[
+            f"Asked {len(missing)} department(s) to check in: "
+            + ", ".join(d.name for d in missing)
+            + ".",
+            f"Reminders every {every} until each has checked in or the incident is closed.",
+        ],
+        outcome="recorded",
+    )
+
+
+SPEC = CommandSpec(
+    name="rollcall",
+    aliases=("roll-call",),
+    summary="Ask every department that has not reported this period to check in.",
+    usage=("rollcall",),
+    examples=("rollcall",),
+    handler=run,
+    roles=COMMAND_ROLES,
+)
