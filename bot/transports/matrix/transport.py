@@ -52,7 +52,8 @@ class MatrixTransport:
     ) -> None:
         self.config = config
         self._router = router
-        self._broadcasts = broadcasts
+        # Set by the assembly once broadcasts are stored; until then ✅ reactions do nothing.
+        self.broadcasts = broadcasts
         self._files = SessionFiles(config.data_dir)
         self._policy = RoomPolicy(config.allowed_users, config.user_id)
         self._client: Any = None
@@ -281,11 +282,11 @@ class MatrixTransport:
     async def _on_reaction(self, room: Any, room_id: str, event: Any) -> None:
         """✅ on a broadcast acknowledges it, as `ack <broadcast id>` would. Quiet when it
         works (the reaction is the visible answer); a refusal is answered on the broadcast."""
-        if event.key not in ACK_REACTIONS or self._broadcasts is None:
+        if event.key not in ACK_REACTIONS or self.broadcasts is None:
             return
         if not self._policy.allows(event.sender):
             return
-        broadcast_id = await self._broadcasts.broadcast_for_message(self.name, event.reacts_to)
+        broadcast_id = await self.broadcasts.broadcast_for_message(self.name, event.reacts_to)
         if broadcast_id is None:
             return
         name = room.user_name(event.sender) if room is not None else None
