@@ -60,6 +60,9 @@ async def test_a_burst_of_200_checkins_becomes_a_few_edits_and_an_exact_board(
     ts = await start_incident(slack)
     departments = [dept.id for dept in facility.departments]
     gate = asyncio.Semaphore(25)
+    # About the board, not the ack: on a busy machine a check-in may miss the 1.5 s ack budget
+    # and be answered through response_url instead, which is tested elsewhere.
+    slack.slack.interactions.ack_budget = 10.0
 
     async def check_in(n: int) -> None:
         dept, state = departments[n % len(departments)], STATES[n % 3]
@@ -73,7 +76,6 @@ async def test_a_burst_of_200_checkins_becomes_a_few_edits_and_an_exact_board(
     await slack.settle()
 
     edits = slack.stub.calls_to("chat.update")
-    print(f"200 check-ins in {burst:.2f} s → {len(edits)} board edits")
     assert 1 <= len(edits) <= 2 + burst / 0.5  # at most one edit per interval, plus the last
     assert len(edits) < 20
     assert slack.stub.invalid == []

@@ -3,7 +3,6 @@ Web API stand-in, writes read off the store."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -180,7 +179,7 @@ async def test_inclog_answers_it_staff_privately(slack: SlackBot) -> None:
 async def test_a_slow_command_is_acked_at_once_and_answered_through_response_url(
     slack: SlackBot, store: Store
 ) -> None:
-    slack.slack.config = dataclasses.replace(slack.slack.config, ack_budget=0.0)
+    slack.slack.interactions.ack_budget = 0.0
 
     started = time.perf_counter()
     ack = await slack.slash("/checkin", "icu partial vents on paper", hook="slow")

@@ -163,7 +163,7 @@ def _with_tick(slack: SlackBot) -> None:
     context = slack.lifeline.router.context
     tick = CommandSpec("tick", "test", ("tick <n>",), (), _tick)
     router = Router(context, [*command_specs(), tick], slack.lifeline.metrics)
-    slack.slack._router = router
+    slack.slack.interactions.router = router
 
 
 async def test_an_answer_that_edits_its_source_updates_the_message_in_place(
