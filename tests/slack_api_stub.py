@@ -63,6 +63,8 @@ class SlackApiStub:
     acks: dict[str, dict[str, Any]] = field(default_factory=dict)  # Socket Mode envelope acks
     connections: int = 0
     _failures: dict[str, list[Failure]] = field(default_factory=lambda: defaultdict(list))
+    _periodic: dict[str, tuple[int, tuple[int, ...], int]] = field(default_factory=dict)
+    _counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -105,6 +107,12 @@ class SlackApiStub:
         """The next `times` calls of `method` answer `status` (429 with Retry-After, or 5xx)."""
         self._failures[method] += [Failure(status, retry_after)] * times
 
+    def fail_every(
+        self, method: str, every: int, statuses: tuple[int, ...], *, retry_after: int = 1
+    ) -> None:
+        """Every `every`-th call of `method` fails, cycling through `statuses` (429s, 5xx)."""
+        self._periodic[method] = (every, statuses, retry_after)
+
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
 
@@ -119,6 +127,17 @@ class SlackApiStub:
 
         await asyncio.wait_for(until(), timeout)
 
+    def _periodic_failure(self, method: str) -> Failure | None:
+        rule = self._periodic.get(method)
+        if rule is None:
+            return None
+        every, statuses, retry_after = rule
+        self._counts[method] += 1
+        count = self._counts[method]
+        if count % every:
+            return None
+        return Failure(statuses[(count // every - 1) % len(statuses)], retry_after)
+
     def _record(self, call: Call) -> None:
         self.calls.append(call)
         self._changed.set()
@@ -131,8 +150,9 @@ class SlackApiStub:
         auth = request.headers.get("Authorization", "")
         call = Call(method, params, auth.removeprefix("Bearer ") or None)
         failures = self._failures.get(method)
-        if failures:
-            failure = failures.pop(0)
+        periodic = self._periodic_failure(method)
+        if failures or periodic:
+            failure = periodic or failures.pop(0)  # type: ignore[union-attr]
             self._record(call)
             if failure.status == 429:
                 headers = {"Retry-After": str(failure.retry_after or 1)}

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import asyncio
+
+from bot.embedded_redis import EmbeddedRedis
+from bot.facility import BroadcastTargets, Channels, ChannelTargets, FacilityConfig
+from bot.transports.slack.delivery import RetryPolicy
+from tests.slack_harness import SlackBot, running_bot
+
+TARGETS = tuple(f"CB{n:03d}" for n in range(100))
+
+
+def facility_with(targets: tuple[str, ...]) -> FacilityConfig:
+    return FacilityConfig(
+        timezone="America/New_York",
+        channels=Channels(
+            incident=ChannelTargets(slack="CINC"), broadcast=BroadcastTargets(slack=targets)
+        ),
+    )
+
+
+def copies(bot: SlackBot) -> dict[str, str]:
+    """channel → text of the broadcast copy posted there."""
+    return {
+        m.channel: str(m.params.get("text", "")) + str(m.params.get("blocks", ""))
+        for m in bot.stub.messages.values()
+        if "General Message" in str(m.params.get("text", "")) + str(m.params.get("blocks", ""))
+    }
+
+
+async def start_incident_and_broadcast(bot: SlackBot, text: str) -> None:
+    await bot.slash("/incident", "start Teams outage", channel="CCMD")
+    await bot.settle()
+    await bot.slash("/broadcast", text, channel="CCMD")
+    await bot.settle()
+
+
+async def test_a_broadcast_to_100_channels_survives_429s_and_500s_and_reaches_all(
+    redis: object, redis_server: EmbeddedRedis
+) -> None:
+    async with running_bot(redis_server, facility_with(TARGETS)) as bot:
+        bot.slack.delivery.policy = RetryPolicy(attempts=6, backoff=0.01, max_backoff=0.05)
+        bot.stub.fail_every("chat.postMessage", 10, (429, 500))
+        await start_incident_and_broadcast(bot, "urgent Do not power on Windows PCs <!here>")
+        delivered = copies(bot)
+        assert set(delivered) == {*TARGETS, "CINC", "CCMD"}
+        failed_calls = [c for c in bot.stub.calls_to("chat.postMessage")]
+        assert len(failed_calls) > 102  # some answers were 429/500 and were retried
+        for text in delivered.values():
+            assert "<!channel>" in text  # urgent: the bot's own mention
+            assert "&lt;!here&gt;" in text and "<!here>" not in text  # user text inert
+        assert bot.stub.invalid == []
+
+
+async def test_acks_count_once_per_person_and_the_senders_copy_updates_in_place(
+    redis: object, redis_server: EmbeddedRedis
+) -> None:
+    users = {"U1": "Dr. Lee", "U2": "Rx Lead", "U3": "Lab Lead"}
+    async with running_bot(redis_server, facility_with(("CALL",)), users=users) as bot:
+        await start_incident_and_broadcast(bot, "Use this workspace for incident messages")
+        sender_copy = next(
+            m
+            for m in bot.stub.messages.values()
+            if m.channel == "CCMD" and m.edits == 0 and "General Message" in str(m.params)
+        )
+        statuses = await asyncio.gather(
+            bot.click("ack B-1", user="U2", channel="CALL"),
+            bot.click("ack B-1", user="U2", channel="CALL"),
+            bot.click("ack B-1", user="U3", channel="CALL"),
+        )
+        assert statuses == [200, 200, 200]
+        await bot.settle()
+        await asyncio.sleep(0.1)
+        await bot.settle()
+        assert await bot.lifeline.store.broadcasts.ack_count("B-1") == 2
+        assert sender_copy.edits >= 1
+        assert "Acknowledged by 2" in str(sender_copy.params)
+        untouched = next(m for m in bot.stub.messages.values() if m.channel == "CALL")
+        assert untouched.edits == 0  # only the sender's and incident channel's copies keep counts
+
+
+async def test_a_target_that_keeps_failing_is_reported_to_the_commander_by_name(
+    redis: object, redis_server: EmbeddedRedis
+) -> None:
+    async with running_bot(redis_server, facility_with(("CB000",))) as bot:
+        await bot.slash("/incident", "start Teams outage", channel="CCMD")
+        await bot.settle()
+        posted_before = len(bot.stub.calls_to("chat.postMessage"))
+        bot.stub.fail("chat.postMessage", 500, times=4 * 3)  # every copy exhausts its 4 tries
+        await bot.slash("/broadcast", "normal Briefing at 14:00", channel="CCMD")
+        await bot.settle()
+        assert len(bot.stub.calls_to("chat.postMessage")) == posted_before + 12 + 1
+        [report] = [
+            m for m in bot.stub.messages.values() if "did not reach every channel" in str(m.params)
+        ]
+        assert report.channel == "CCMD"
+        text = str(report.params)
+        assert "Delivered to 0 of 3" in text
+        assert all(f"slack {c}" in text for c in ("CB000", "CINC", "CCMD"))
