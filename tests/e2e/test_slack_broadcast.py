@@ -44,8 +44,8 @@ async def test_a_broadcast_to_100_channels_survives_429s_and_500s_and_reaches_al
         await start_incident_and_broadcast(bot, "urgent Do not power on Windows PCs <!here>")
         delivered = copies(bot)
         assert set(delivered) == {*TARGETS, "CINC", "CCMD"}
-        failed_calls = [c for c in bot.stub.calls_to("chat.postMessage")]
-        assert len(failed_calls) > 102  # some answers were 429/500 and were retried
+        posts = bot.stub.calls_to("chat.postMessage")
+        assert len(posts) >= 102 + 10  # every 10th answer was a 429 or 500, and was retried
         for text in delivered.values():
             assert "<!channel>" in text  # urgent: the bot's own mention
             assert "&lt;!here&gt;" in text and "<!here>" not in text  # user text inert
