@@ -32,7 +32,11 @@ def configured_transports(lifeline: Lifeline, web_app: web.Application) -> dict[
     if lifeline.settings.matrix_enabled:
         from bot.transports.matrix import MatrixConfig, MatrixTransport
 
-        matrix = MatrixTransport(MatrixConfig.from_settings(lifeline.settings), lifeline.router)
+        matrix = MatrixTransport(
+            MatrixConfig.from_settings(lifeline.settings),
+            lifeline.router,
+            broadcasts=lifeline.store,  # a ✅ reaction on a broadcast's copy acknowledges it
+        )
         transports[matrix.name] = matrix
     return transports
 

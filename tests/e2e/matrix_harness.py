@@ -199,7 +199,9 @@ class BotRunner:
         )
         if self.tuning:
             transport.config = replace(transport.config, **self.tuning)
-        lifeline.attach(transports, LiveBoard(lifeline.router.context, transports, 0.2))
+        lifeline.attach(
+            transports, LiveBoard(lifeline.router.context, transports, 0.2), edit_interval=0.2
+        )
         await transport.start()
         self.lifeline, self.transport = lifeline, transport
         if wait:

@@ -13,7 +13,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bot.app import Lifeline
-from bot.facility import Channels, ChannelTargets, FacilityConfig
+from bot.facility import BroadcastTargets, Channels, ChannelTargets, FacilityConfig, Roles
 from bot.live_board import LiveBoard
 from bot.serve import configured_transports
 from bot.settings import Settings
@@ -21,6 +21,7 @@ from bot.transports.matrix import MatrixTransport
 from bot.transports.slack import SlackTransport
 from bot.web import create_web_app
 from tests.e2e.matrix_fixtures import MatrixWorld
+from tests.e2e.matrix_harness import is_membership
 from tests.slack_api_stub import Call, SlackApiStub
 from tests.slack_harness import BOT_TOKEN, FAST_RETRIES, SIGNING_SECRET, SlackBot
 
@@ -53,7 +54,7 @@ async def both_transports(
     slack.delivery.policy = FAST_RETRIES
     matrix_transport.config = replace(matrix_transport.config, sync_timeout_ms=5000)
     board = LiveBoard(lifeline.router.context, transports, min_interval=0.1)
-    lifeline.attach(transports, board)
+    lifeline.attach(transports, board, edit_interval=0.1)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -68,6 +69,8 @@ async def both_transports(
         yield bot, matrix_transport
     finally:
         await bot.settle()
+        assert lifeline.broadcaster is not None
+        await lifeline.broadcaster.settle()
         for transport in transports.values():
             await transport.stop()
         await http.close()
@@ -142,3 +145,67 @@ async def test_a_checkin_on_either_transport_updates_the_board_on_both(
             if e["content"].get("body", "").startswith("Status board")
         ]
         assert matrix_boards == [matrix_board["event_id"]]
+
+
+async def test_a_broadcast_from_either_transport_reaches_both_and_acks_count_across(
+    matrix: MatrixWorld,
+) -> None:
+    bot_id = matrix.bot.user_id
+    # The room exists first, so the configuration can name it; the bot joins on start-up.
+    room = await matrix.alice.create_room(invite=[bot_id], power={bot_id: 50})
+    facility = FacilityConfig(
+        facility="General Hospital",
+        timezone="America/New_York",
+        roles=Roles(commander=("U1", matrix.alice.user_id)),
+        channels=Channels(broadcast=BroadcastTargets(slack=("C2",), matrix=(room,))),
+    )
+    async with both_transports(matrix, facility) as (slack, _):
+        await matrix.alice.wait_for(room, is_membership(bot_id, "join"))
+
+        # Slack → Matrix, acknowledged there with ✅
+        await slack.slash("/broadcast", "urgent Do not log in to Windows PCs", user="U1")
+        copy = await matrix.alice.wait_for(
+            room, lambda e: e["sender"] == bot_id and "B-1" in e["content"].get("body", "")
+        )
+        await matrix.alice.react(room, copy["event_id"], "✅")
+        await slack.stub.wait_for(
+            lambda: any(
+                "Acknowledged by 1" in c.visible_text() + c.text
+                for c in slack.stub.calls_to("chat.update")
+            )
+        )
+        # Matrix → Slack
+        sent = await matrix.alice.send(room, "!broadcast info Briefing at 14:00")
+        await matrix.alice.reply_to(room, sent)
+        await slack.lifeline.events.drain()  # the fan-out has finished
+        barrier = await matrix.alice.send(room, "!help ack")
+        await matrix.alice.reply_to(room, barrier)  # the room's timeline is complete up to here
+
+        slack_copies = [
+            c.visible_text()
+            for c in slack.stub.calls_to("chat.postMessage")
+            if c.params["channel"] == "C2"
+        ]
+        assert [("B-1" in text, "B-2" in text) for text in slack_copies] == [
+            (True, False),
+            (False, True),
+        ]
+        assert "Briefing at 14:00" in slack_copies[1]
+
+        assert copy["content"]["body"].startswith("@room B-1 · URGENT · General Message")
+        assert copy["content"]["m.mentions"] == {"room": True}
+        acks = await matrix.store.broadcasts.acks("B-1")
+        assert [(a.actor.id, a.actor.transport, a.channel) for a in acks.values()] == [
+            (matrix.alice.user_id, "matrix", room)
+        ]
+        copies = await matrix.store.broadcasts.copies("B-2")
+        assert sorted((r.transport, r.channel) for r in copies) == [
+            ("matrix", room),
+            ("slack", "C2"),
+        ]
+        in_room = [
+            e
+            for e in matrix.alice.events_from(room, bot_id)
+            if "B-2 · INFO" in e["content"].get("body", "")
+        ]
+        assert len(in_room) == 1  # one copy: the configured room is also where it was sent

@@ -1,53 +1,61 @@
-"""The ✅-reaction seam: a reaction on a broadcast's message runs `ack <broadcast id>` as the
-person who reacted. Which message carries which broadcast is the store's to say (see below)."""
+"""Broadcasts on Matrix: the copy reaches the room (an urgent one pings it), and a ✅ reaction on
+it acknowledges, once per person, like `!ack B-1`."""
 
 from __future__ import annotations
 
 from structlog.testing import capture_logs
 
-from bot.reply import Reply
 from tests.e2e.matrix_fixtures import MatrixWorld
 
 
-class BroadcastMessages:
-    """Stands in for the store's `broadcast_for_message`, which arrives with broadcasts."""
-
-    def __init__(self, messages: dict[tuple[str, str], str]) -> None:
-        self.messages = messages
-        self.lookups: list[tuple[str, str]] = []
-
-    async def broadcast_for_message(self, transport: str, message_id: str) -> str | None:
-        self.lookups.append((transport, message_id))
-        return self.messages.get((transport, message_id))
-
-
-async def test_a_check_mark_on_a_broadcast_runs_ack_as_the_reacting_user(
+async def test_a_check_mark_on_a_broadcast_acknowledges_it_once_per_person(
     matrix: MatrixWorld,
 ) -> None:
-    runner = await matrix.started_bot()
-    transport = runner.transport
-    assert transport is not None
-    room = await matrix.room_with_bot()
-    await matrix.alice.invite(room, matrix.mallory.user_id)
-    await matrix.mallory.join(room)
-    broadcast = await transport.post(room, Reply(lines=["Use paper downtime forms"]))
-    other = await transport.post(room, Reply(lines=["Not a broadcast"]))
-    directory = BroadcastMessages({("matrix", broadcast.message_id): "B-7"})
-    transport.broadcasts = directory
+    await matrix.started_bot()
+    bot = matrix.bot.user_id
+    room = await matrix.room_with_bot(power={bot: 50})
+    for person in (matrix.bob, matrix.mallory):
+        await matrix.alice.invite(room, person.user_id)
+        await person.join(room)
+    opened = await matrix.alice.send(room, "!incident start Teams outage sev 2")
+    await matrix.alice.reply_to(room, opened)  # alice is incident commander: she may broadcast
 
+    sent = await matrix.alice.send(room, "!broadcast urgent Use paper downtime forms")
+    await matrix.alice.reply_to(room, sent)
+    copy = await matrix.alice.wait_for(
+        room, lambda e: e["sender"] == bot and e["content"].get("body", "").startswith("@room B-1")
+    )
     with capture_logs() as logs:
-        await matrix.mallory.react(room, broadcast.message_id, "✅")  # not an allowed user
-        await matrix.alice.react(room, broadcast.message_id, "👍")  # not an acknowledgement
-        await matrix.alice.react(room, other.message_id, "✅")  # not a broadcast
-        acked = await matrix.alice.react(room, broadcast.message_id, "✅\ufe0f")
-        barrier = await matrix.alice.send(room, "!help")
-        await matrix.alice.reply_to(room, barrier)
+        await matrix.mallory.react(room, copy["event_id"], "✅")  # not an allowed user
+        await matrix.bob.react(room, copy["event_id"], "👍")  # not an acknowledgement
+        await matrix.bob.react(room, copy["event_id"], "✅\ufe0f")
+        await matrix.bob.react(room, copy["event_id"], "✅")  # twice: counts once
+        typed = await matrix.alice.send(room, "!ack B-1")
+        await matrix.alice.reply_to(room, typed)
+    count = await matrix.alice.wait_for(
+        room,
+        lambda e: "Acknowledged by 2" in e["content"].get("m.new_content", {}).get("body", ""),
+    )
 
-    assert directory.lookups == [("matrix", other.message_id), ("matrix", broadcast.message_id)]
-    commands = [
-        (entry["command_id"], entry["actor"]) for entry in logs if entry["event"] == "command"
-    ]
+    assert copy["content"]["msgtype"] == "m.text"
+    assert copy["content"]["m.mentions"] == {"room": True}
+    acks = await matrix.store.broadcasts.acks("B-1")
+    assert sorted(acks) == sorted([matrix.alice.user_id, matrix.bob.user_id])
+    assert acks[matrix.bob.user_id].channel == room
+    assert count["content"]["m.relates_to"] == {
+        "rel_type": "m.replace",
+        "event_id": copy["event_id"],
+    }
+    commands = [(e["actor"], e["command"], e["outcome"]) for e in logs if e["event"] == "command"]
     assert commands == [
-        (f"matrix:{acked}", matrix.alice.user_id),
-        (f"matrix:{barrier}", matrix.alice.user_id),
+        (matrix.bob.user_id, "ack", "recorded"),
+        (matrix.bob.user_id, "ack", "ok"),  # "you already acknowledged": no reply posted
+        (matrix.alice.user_id, "ack", "recorded"),
     ]
+    answers = [
+        e
+        for e in matrix.alice.events_from(room, bot)
+        if e["content"].get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
+        == copy["event_id"]
+    ]
+    assert answers == []  # a reaction is acknowledged quietly: the ✅ is the visible answer
