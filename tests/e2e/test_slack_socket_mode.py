@@ -97,3 +97,20 @@ async def test_a_dropped_connection_is_reopened_on_its_own(slack: SlackBot, stor
     assert ack["response_type"] == "in_channel"
     assert len(slack.stub.calls_to("apps.connections.open")) == 2
     assert "dietary" in await store.latest_checkins(["dietary"])
+
+
+async def test_a_button_click_envelope_is_acked_and_runs_as_the_clicking_user(
+    slack: SlackBot, store: Store
+) -> None:
+    payload = slack.click_payload("status surgery down cases on hold", user="U1", ephemeral=True)
+    await slack.stub.send_envelope(
+        {"envelope_id": "env-5", "type": "interactive", "accepts_response_payload": False,
+         "payload": payload}
+    )  # fmt: skip
+    assert await slack.stub.wait_for_ack("env-5") == {}
+    await slack.settle()
+
+    latest = (await store.latest_checkins(["surgery"]))["surgery"]
+    assert (latest.state.value, latest.note, latest.actor.id) == ("down", "cases on hold", "U1")
+    [post] = slack.stub.calls_to("chat.postMessage")
+    assert "Recorded: Surgery / OR is DOWN" in post.visible_text()

@@ -4,6 +4,7 @@ turning slash commands, mentions and button clicks into Commands and Replies int
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections.abc import Coroutine
@@ -34,6 +35,17 @@ from bot.transports.slack.names import DisplayNames
 
 log = structlog.get_logger(__name__)
 EVENTS_PATH = "/slack/events"
+
+
+class _SameTokenTwice(logging.Filter):
+    """bolt reads SLACK_BOT_TOKEN from the environment as well as taking our client, and warns
+    that the client's token wins; they are the same token, so the warning is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_SAME_TOKEN_TWICE = _SameTokenTwice()
 
 
 @dataclass(frozen=True, repr=False)  # repr=False: the tokens are never printed
@@ -87,6 +99,7 @@ class SlackTransport:
         self._tasks: set[asyncio.Task[None]] = set()
         self._authorized = False
         self._checked_at = 0.0
+        logging.getLogger("slack_bolt.AsyncApp").addFilter(_SAME_TOKEN_TWICE)
         self.app = AsyncApp(
             name="lifeline",
             client=self.client,
@@ -122,15 +135,18 @@ class SlackTransport:
     async def stop(self, grace: float = 10.0) -> None:
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
-        if self._tasks:
+        if self._tasks:  # replies still on their way get a little time to arrive
             _, late = await asyncio.wait(set(self._tasks), timeout=grace)
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+            if late:
+                log.warning("slack.stopped_with_work_undone", tasks=len(late))
         await self._names.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
+        log.info("slack.stopped")
 
     async def ready(self) -> bool:
         if not self._authorized and time.monotonic() - self._checked_at > 10:
