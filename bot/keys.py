@@ -39,6 +39,12 @@ class Keys:
     def current_incident(self) -> str:
         return f"{self.root}:incident:current"
 
+    @property
+    def current_period(self) -> str:
+        """String "INC-… <period>" while an incident is open: what a check-in is filed under.
+        Check-ins write against a cached copy and a guard on this key, in one round trip."""
+        return f"{self.root}:incident:current:period"
+
     def incident(self, incident_id: str) -> str:
         return f"{self.root}:incident:{incident_id}"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from redis.asyncio import Redis
@@ -17,6 +18,27 @@ from bot.runbook_runs import RunbookRuns
 from bot.scheduler import Schedule
 from bot.transports.base import MessageRef
 from bot.unit_of_work import ENTRY_ID, Committed, Committer, GuardFailed, UnitOfWork
+
+_UNKNOWN = object()
+_MARKER_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class FiledCheckIn:
+    committed: Committed
+    incident_id: str | None
+    period: int | None
+
+
+def _marker(incident: Incident) -> str:
+    return f"{incident.id} {incident.period}"
+
+
+def _parse_marker(marker: str | None) -> tuple[str | None, int | None]:
+    if marker is None:
+        return None, None
+    incident_id, period = marker.rsplit(" ", 1)
+    return incident_id, int(period)
 
 
 class IncidentAlreadyOpen(Exception):
@@ -36,6 +58,7 @@ class Store:
         self.keys = Keys(facility.slug)
         self._committer = Committer(redis, self.keys)
         self.log = LogReader(redis, self.keys)
+        self._marker_cache: str | object | None = _UNKNOWN
         self.runbooks = RunbookRuns(redis, self.keys, self._committer)
         self.broadcasts = Broadcasts(redis, self.keys, self._committer)
         self.schedule = Schedule(redis, self.keys)
@@ -74,7 +97,9 @@ class Store:
         work.require_absent(self.keys.current_incident)
         work.set(self.keys.incident(incident.id), incident.model_dump_json())
         work.set(self.keys.current_incident, incident.id)
+        work.set(self.keys.current_period, _marker(incident))
         work.zadd(self.keys.incidents, incident.opened_at.timestamp(), incident.id)
+        self._marker_cache = _UNKNOWN
         try:
             return await self._committer.commit(work)
         except GuardFailed:
@@ -92,6 +117,10 @@ class Store:
         work.set(self.keys.incident(incident.id), incident.model_dump_json())
         if closing:
             work.delete(self.keys.current_incident)
+            work.delete(self.keys.current_period)
+        else:
+            work.set(self.keys.current_period, _marker(incident))
+        self._marker_cache = _UNKNOWN
         try:
             return await self._committer.commit(work)
         except GuardFailed:
@@ -114,7 +143,34 @@ class Store:
 
     # Check-ins -------------------------------------------------------------------------------
 
-    async def record_checkin(self, command_id: str, checkin: CheckIn) -> Committed:
+    async def record_checkin(self, command_id: str, checkin: CheckIn) -> FiledCheckIn:
+        """Record a check-in under the incident and period open at the time of the write.
+
+        `checkin.incident_id`/`period` are filled in here. The last seen incident and period are
+        cached and verified by a guard inside the write, so the usual check-in is one round trip;
+        if the incident changed meanwhile (here or in another process) it re-reads and retries.
+        """
+        for _ in range(_MARKER_RETRIES):
+            marker = await self._current_marker()
+            incident_id, period = _parse_marker(marker)
+            filed = checkin.model_copy(update={"incident_id": incident_id, "period": period})
+            try:
+                committed = await self._commit_checkin(command_id, filed, marker)
+            except GuardFailed:
+                self._marker_cache = _UNKNOWN
+                continue
+            return FiledCheckIn(committed, incident_id, period)
+        raise IncidentNotOpen("the incident kept changing during the check-in")
+
+    async def _current_marker(self) -> str | None:
+        if self._marker_cache is _UNKNOWN:
+            raw = await self.redis.get(self.keys.current_period)
+            self._marker_cache = _text(raw) if raw is not None else None
+        return self._marker_cache  # type: ignore[return-value]
+
+    async def _commit_checkin(
+        self, command_id: str, checkin: CheckIn, marker: str | None
+    ) -> Committed:
         entry = LogEntry(
             at=checkin.at,
             incident_id=checkin.incident_id,
@@ -125,6 +181,10 @@ class Store:
             data={"state": checkin.state.value, "period": checkin.period},
         )
         work = UnitOfWork(entry, command_id)
+        if marker is None:
+            work.require_absent(self.keys.current_period)
+        else:
+            work.require_equals(self.keys.current_period, marker)
         work.hset(
             self.keys.department(checkin.department),
             {"checkin": checkin.model_dump_json(exclude={"entry_id"}), "entry_id": ENTRY_ID},

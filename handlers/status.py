@@ -29,20 +29,15 @@ async def run(command: Command, words: Words, ctx: Context) -> Reply:
 async def _check_in(
     command: Command, dept: Department, state: State, note: str, ctx: Context
 ) -> Reply:
-    incident = await ctx.store.open_incident()
-    checkin = CheckIn(
-        department=dept.id,
-        state=state,
-        note=note,
-        actor=command.actor,
-        at=ctx.now(),
-        incident_id=incident.id if incident else None,
-        period=incident.period if incident else None,
+    checkin = CheckIn(department=dept.id, state=state, note=note, actor=command.actor, at=ctx.now())
+    filed = await ctx.store.record_checkin(command.id, checkin)
+    ctx.events.publish(BoardChanged(filed.incident_id))
+    where = (
+        f" ({filed.incident_id}, period {filed.period})"
+        if filed.incident_id
+        else " (no incident open)"
     )
-    committed = await ctx.store.record_checkin(command.id, checkin)
-    ctx.events.publish(BoardChanged(incident.id if incident else None))
-    where = f" ({incident.id}, period {incident.period})" if incident else " (no incident open)"
-    again = " (already recorded)" if committed.duplicate else ""
+    again = " (already recorded)" if filed.committed.duplicate else ""
     text = f"Recorded{again}: {dept.name} is {state.value.upper()} — {state.label}"
     lines = [text + where]
     if note:

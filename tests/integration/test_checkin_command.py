@@ -2,7 +2,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.embedded_redis import EmbeddedRedis
+from bot.facility import FacilityConfig
 from bot.log_store import LogQuery
+from bot.models import LogEntry, LogKind
+from bot.store import Store
 from tests.conftest import Bot, Clock
 
 
@@ -128,3 +132,28 @@ async def test_one_department_shows_state_history_and_buttons(bot: Bot, clock: C
         "status radiology partial",
         "status radiology down",
     ]
+
+
+async def test_a_checkin_is_filed_under_the_period_another_process_just_started(
+    bot: Bot, redis_server: EmbeddedRedis, facility: FacilityConfig
+) -> None:
+    await bot.send("incident start EHR downtime", user="ic")
+    await bot.send("status lab up")  # this process now remembers period 1
+    other = Store(redis_server.client(), facility)
+    try:
+        incident = await other.open_incident()
+        assert incident is not None
+        advanced = incident.model_copy(update={"period": 2})
+        entry = LogEntry(at=incident.opened_at, incident_id=incident.id, kind=LogKind.INCIDENT_PERIOD,
+                         actor=incident.commander)  # fmt: skip
+        await other.update_incident("other-process-1", advanced, entry)
+        reply = await bot.send("status lab down")
+        assert (
+            reply.lines[0]
+            == "Recorded: Laboratory is DOWN — Non-functional (INC-20261122-1, period 2)"
+        )
+        await other.update_incident("other-process-2", advanced, entry, closing=True)
+        reply = await bot.send("status lab up")
+        assert reply.lines[0] == "Recorded: Laboratory is UP — Fully functional (no incident open)"
+    finally:
+        await other.redis.aclose()
