@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import uuid
 from collections import OrderedDict
 from typing import Any, Protocol
@@ -13,7 +14,6 @@ import structlog
 from nio import (
     MessageDirection,
     ReactionEvent,
-    RoomMessagesError,
     RoomMessageText,
 )
 
@@ -209,15 +209,18 @@ class MatrixTransport:
         missed: list[Any] = []
         start: str | None = gap_start
         for _ in range(self.config.gap_pages):
-            page = await self._client.room_messages(
+            request = functools.partial(
+                self._client.room_messages,
                 room_id,
                 start=start,
                 end=position.next_batch,
                 direction=MessageDirection.back,
                 limit=100,
             )
-            if isinstance(page, RoomMessagesError):
-                log.error("matrix.gap_not_filled", room=room_id, reason=str(page))
+            try:
+                page = await self._call(request, room_id, "catch up")
+            except DeliveryFailed as failure:
+                log.error("matrix.gap_not_filled", room=room_id, reason=failure.reason)
                 break
             missed[:0] = reversed(page.chunk)
             if not page.chunk or not page.end:
