@@ -57,6 +57,8 @@ class Message:
 @dataclass
 class SlackApiStub:
     users: dict[str, str] = field(default_factory=dict)  # user id → display name
+    outside: set[str] = field(default_factory=set)  # public channels the bot is not a member of
+    delays: dict[str, float] = field(default_factory=dict)  # method → seconds before answering
     calls: list[Call] = field(default_factory=list)
     invalid: list[tuple[Call, str]] = field(default_factory=list)
     messages: dict[tuple[str, str], Message] = field(default_factory=dict)
@@ -147,6 +149,8 @@ class SlackApiStub:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await _params(request)
+        if method in self.delays:
+            await asyncio.sleep(self.delays[method])
         auth = request.headers.get("Authorization", "")
         call = Call(method, params, auth.removeprefix("Bearer ") or None)
         failures = self._failures.get(method)
@@ -201,7 +205,12 @@ class SlackApiStub:
             return {"ok": True, "channel": channel, "ts": message.ts}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"}
+        if method == "conversations.join":
+            self.outside.discard(channel)
+            return {"ok": True, "channel": {"id": channel}}
         if method == "pins.add":
+            if channel in self.outside:
+                return {"ok": False, "error": "not_in_channel"}
             message = self.messages.get((channel, str(params.get("timestamp"))))
             if message is None:
                 return {"ok": False, "error": "message_not_found"}

@@ -169,3 +169,16 @@ async def test_pinning_twice_is_fine(slack: SlackBot) -> None:
     await slack.slack.pin(ref)
 
     assert len(slack.stub.calls_to("pins.add")) == 2
+
+
+async def test_the_board_is_pinned_in_a_public_channel_the_bot_was_never_added_to(
+    slack: SlackBot,
+) -> None:
+    slack.stub.outside.add("C1")
+
+    ts = await start_incident(slack)
+
+    assert [call.method for call in slack.stub.calls if call.method.startswith(("pins", "conv"))] == [
+        "pins.add", "conversations.join", "pins.add",
+    ]  # fmt: skip
+    assert slack.stub.messages[("C1", ts)].pinned

@@ -244,3 +244,18 @@ async def test_slack_can_verify_the_events_url(slack: SlackBot) -> None:
 
     assert status == 200
     assert "3eZbrw1aBm2rZgRNFdxV" in answer
+
+
+async def test_a_slow_name_lookup_does_not_hold_up_the_checkin(
+    slack: SlackBot, store: Store
+) -> None:
+    slack.slack.names.timeout = 0.2
+    slack.stub.delays["users.info"] = 1.0
+
+    started = time.perf_counter()
+    ack = await slack.slash("/checkin", "lab up", user="U1")
+
+    assert time.perf_counter() - started < 0.9
+    assert ack["response_type"] == "in_channel"
+    latest = (await store.latest_checkins(["lab"]))["lab"]
+    assert latest.actor.name == "u1"  # the username Slack sent, until users.info answers

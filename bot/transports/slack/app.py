@@ -85,11 +85,11 @@ class SlackTransport:
         )
         self._session: aiohttp.ClientSession | None = None
         self.delivery = SlackDelivery(self.client, self._http_session, metrics, config.retry)
-        self._names = DisplayNames(self.client)
+        self.names = DisplayNames(self.client)
         self.interactions = Interactions(
             router,
             slash_names(check_prefix(config.command_prefix)),
-            CommandBuilder(self._names),
+            CommandBuilder(self.names),
             EventLedger(redis, keys),
             self.delivery,
             self._spawn,
@@ -142,7 +142,7 @@ class SlackTransport:
             await asyncio.gather(*late, return_exceptions=True)
             if late:
                 log.warning("slack.stopped_with_work_undone", tasks=len(late))
-        await self._names.close()
+        await self.names.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -204,8 +204,14 @@ class SlackTransport:
         try:
             await self.delivery.call("pins.add", channel=ref.channel, timestamp=ref.message_id)
         except DeliveryFailed as failure:
-            if failure.reason != "already_pinned":
+            if failure.reason == "already_pinned":
+                return
+            if failure.reason != "not_in_channel":
                 raise
+            # chat:write.public let it post in a public channel it was never added to; pinning
+            # needs membership, so it joins (channels:join) and pins.
+            await self.delivery.call("conversations.join", channel=ref.channel)
+            await self.delivery.call("pins.add", channel=ref.channel, timestamp=ref.message_id)
 
     # Listeners -------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from bot.transports.slack.commands import SLASH_COMMANDS, check_prefix
 PLACEHOLDER_URL = "https://lifeline.example.org"
 BOT_SCOPES = (
     "app_mentions:read",  # @Lifeline <command> in channels and threads
+    "channels:join",  # join a public incident channel to pin the board there
     "chat:write",  # replies, the live board, broadcasts
     "chat:write.public",  # post the board and broadcasts in public channels it was not added to
     "commands",  # the slash commands

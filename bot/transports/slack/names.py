@@ -30,7 +30,7 @@ class DisplayNames:
         self._client = client
         self._ttl = ttl
         self._failure_ttl = failure_ttl
-        self._timeout = timeout
+        self.timeout = timeout
         self._max_entries = max_entries
         self._cache: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
         self._pending: dict[str, asyncio.Task[str | None]] = {}
@@ -45,7 +45,7 @@ class DisplayNames:
             self._pending[user_id] = task
             task.add_done_callback(lambda _: self._pending.pop(user_id, None))
         try:
-            found = await asyncio.wait_for(asyncio.shield(task), self._timeout)
+            found = await asyncio.wait_for(asyncio.shield(task), self.timeout)
         except TimeoutError:
             found = None
         return found or fallback or user_id
