@@ -13,7 +13,7 @@ from bot.errors import UserError
 from bot.models import Actor
 
 MAX_COMMAND_CHARS = 4000
-_WORD = re.compile(r"\S+")
+_WORD = re.compile(r"[^ \t\r\n]+")  # shlex's whitespace: a no-break space joins words
 _SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
 
 

@@ -44,3 +44,8 @@ def test_unbalanced_quote_is_a_clear_error() -> None:
 
 def test_rest_past_the_end_is_empty() -> None:
     assert tokenize("status").rest(1) == ""
+
+
+def test_a_no_break_space_keeps_a_name_one_word_with_or_without_quotes() -> None:
+    assert tokenize("incident handoff <@U2|Sam\u00a0Okafor>").tokens[2] == "<@U2|Sam\u00a0Okafor>"
+    assert tokenize('x "y" <@U2|Sam\u00a0Okafor>').tokens[2] == "<@U2|Sam\u00a0Okafor>"
