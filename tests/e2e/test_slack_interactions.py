@@ -6,6 +6,7 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
+import structlog
 from redis.asyncio import Redis
 
 from bot.command import Command, Words
@@ -70,12 +71,25 @@ async def test_a_retried_mention_is_recorded_and_answered_once(
     slack: SlackBot, store: Store
 ) -> None:
     first = await slack.mention("<@UBOT> status pharmacy down", event_id="Ev3")
-    retry = await slack.mention("<@UBOT> status pharmacy down", event_id="Ev3", retry_num=1)
-    again = await slack.mention("<@UBOT> status pharmacy down", event_id="Ev3", retry_num=2)
+    with structlog.testing.capture_logs() as logs:
+        retry = await slack.mention("<@UBOT> status pharmacy down", event_id="Ev3", retry_num=1)
+        again = await slack.mention("<@UBOT> status pharmacy down", event_id="Ev3", retry_num=2)
     await slack.settle()
 
     assert (first, retry, again) == (200, 200, 200)
+    repeats = [(e["event_id"], e["retry"]) for e in logs if e["event"] == "slack.event_repeated"]
+    assert repeats == [("Ev3", "1"), ("Ev3", "2")]
     assert await checkins(store) == [("pharmacy", "down", "Dr. Alice Rivera")]
+    assert len(slack.stub.calls_to("chat.postMessage")) == 1
+
+
+async def test_a_retry_whose_first_delivery_was_lost_is_answered(
+    slack: SlackBot, store: Store
+) -> None:
+    await slack.mention("<@UBOT> status icu partial", event_id="Ev7", retry_num=1)
+    await slack.settle()
+
+    assert await checkins(store) == [("icu", "partial", "Dr. Alice Rivera")]
     assert len(slack.stub.calls_to("chat.postMessage")) == 1
 
 

@@ -129,7 +129,8 @@ class SlackTransport:
             self._socket = AsyncSocketModeHandler(
                 self.app, self.config.app_token, web_client=self.client
             )
-            self._spawn(self._socket.connect_async())  # type: ignore[no-untyped-call]  # retries on its own until Slack answers
+            # Connecting retries on its own until Slack answers; the bot does not wait for it.
+            self._spawn(self._socket.connect_async())  # type: ignore[no-untyped-call]
         log.info("slack.started", mode="socket" if self.socket_mode else "http")
 
     async def stop(self, grace: float = 10.0) -> None:
@@ -225,8 +226,12 @@ class SlackTransport:
             await interactions.slash(ack, body)
 
         @self.app.event("app_mention")
-        async def mention(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
-            await interactions.mention(body, event, context.get("bot_user_id"))
+        async def mention(
+            body: dict[str, Any], event: dict[str, Any], context: Any, request: Any
+        ) -> None:
+            # HTTP retries say X-Slack-Retry-Num; bolt maps Socket Mode's retry_attempt onto it.
+            retry = (request.headers.get("x-slack-retry-num") or [None])[0]
+            await interactions.mention(body, event, context.get("bot_user_id"), retry)
 
         @self.app.action(re.compile(f"^{ACTION_PREFIX}"))
         async def click(ack: Any, body: dict[str, Any]) -> None:

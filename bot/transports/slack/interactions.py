@@ -82,13 +82,18 @@ class Interactions:
             await self.delivery.respond(url, channel, payload)
 
     async def mention(
-        self, body: dict[str, Any], event: dict[str, Any], bot_user_id: str | None
+        self,
+        body: dict[str, Any],
+        event: dict[str, Any],
+        bot_user_id: str | None,
+        retry: str | None = None,
     ) -> None:
         if event.get("bot_id") or not event.get("user"):
             return  # another bot (or this one): never answer, never loop
         event_id = str(body.get("event_id") or f"{event.get('channel')}-{event.get('ts')}")
+        # A retry whose first delivery never reached us is answered; any other is not.
         if not await self._ledger.first_delivery(event_id):
-            log.info("slack.event_repeated", event_id=event_id)
+            log.info("slack.event_repeated", event_id=event_id, retry=retry)
             return
         self._spawn(self._answer_mention(event_id, event, bot_user_id))
 
