@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -134,6 +135,15 @@ class FacilityConfig(_Strict):
                 if owner.setdefault(name, dept.id) != dept.id:
                     raise ValueError(f"{name!r} names both {owner[name]} and {dept.id}")
         return value
+
+    @cached_property
+    def department_names(self) -> dict[str, Department]:
+        """Every id, alias and lower-case name → its department (built once per config)."""
+        names: dict[str, Department] = {}
+        for dept in self.departments:
+            for name in (dept.id, *dept.aliases, dept.name.lower()):
+                names.setdefault(name, dept)
+        return names
 
     @property
     def tz(self) -> ZoneInfo:

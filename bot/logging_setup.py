@@ -9,7 +9,10 @@ from typing import TextIO
 import structlog
 
 
-def configure_logging(fmt: str, level: str, stream: TextIO | None = None) -> None:
+def configure_logging(fmt: str | None, level: str, stream: TextIO | None = None) -> None:
+    target = stream or sys.stderr
+    if fmt is None:
+        fmt = "console" if target.isatty() else "json"
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()

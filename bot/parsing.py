@@ -16,11 +16,7 @@ _MATRIX_ID = re.compile(r"^@[^:\s]+:[^\s]+$")
 
 
 def department_names(facility: FacilityConfig) -> dict[str, Department]:
-    names: dict[str, Department] = {}
-    for dept in facility.departments:
-        for name in (dept.id, *dept.aliases, dept.name.lower()):
-            names.setdefault(name, dept)
-    return names
+    return facility.department_names
 
 
 def find_department(word: str, facility: FacilityConfig) -> Department | None:

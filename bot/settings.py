@@ -32,7 +32,7 @@ class Settings(BaseSettings):
 
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=0, le=65535)
-    log_format: Literal["json", "console"] = "console"
+    log_format: Literal["json", "console"] | None = None  # None: console on a terminal, else json
     log_level: str = "info"
 
     @field_validator("log_format", mode="before")
