@@ -150,3 +150,23 @@ def test_a_bad_configuration_stops_start_up_with_one_message(data_dir: Path) -> 
         f"lifeline: configuration error: {config}: departments.0.colour: unknown key\n"
     )
     assert result.stdout == ""
+
+
+def test_a_broadcast_reaches_the_console_and_acks_count_once(data_dir: Path) -> None:
+    result = run_console(
+        data_dir,
+        "incident start Teams outage\n"
+        "broadcast urgent Do not power on Windows PCs <!here>\n"
+        "ack B-1\nack B-1\nbroadcast B-1\n",
+        "--as", "dr.lee",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Recorded B-1 (Urgent-High); sending it to every broadcast channel" in out
+    copy = out.split("-- to console (notifying everyone) --\n", 1)[1].split("\n\n", 1)[0]
+    assert copy.splitlines()[0] == "B-1 · URGENT · General Message"
+    assert "From:     dr.lee (Incident Commander)" in copy
+    assert "Do not power on Windows PCs <!here>" in copy  # plain text on a terminal: inert
+    assert "Acknowledged B-1 (1 so far). Thank you." in out
+    assert "You already acknowledged B-1 at " in out
+    assert "Acknowledged:            1 person" in out
