@@ -98,7 +98,7 @@ def router_only(requests: int, concurrency: int) -> None:
 
     async def main() -> None:
         data_dir = Path(tempfile.mkdtemp(prefix="ll-bench-", dir="/tmp"))
-        settings = Settings(_env_file=None, LIFELINE_DATA_DIR=data_dir)  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, LIFELINE_DATA_DIR=data_dir)
         lifeline = await Lifeline.start(settings, FacilityConfig())
         numbers = itertools.count()
 

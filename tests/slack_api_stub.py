@@ -85,9 +85,7 @@ class SlackApiStub:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = int(self._runner.addresses[0][1])
         return self
 
     async def stop(self) -> None:
@@ -105,7 +103,9 @@ class SlackApiStub:
 
     # Test controls ---------------------------------------------------------------------------
 
-    def fail(self, method: str, status: int, *, times: int = 1, retry_after: int | None = None):
+    def fail(
+        self, method: str, status: int, *, times: int = 1, retry_after: int | None = None
+    ) -> None:
         """The next `times` calls of `method` answer `status` (429 with Retry-After, or 5xx)."""
         self._failures[method] += [Failure(status, retry_after)] * times
 

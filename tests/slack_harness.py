@@ -34,7 +34,9 @@ APP_TOKEN = "xapp-1-A111-222-abcdef"
 FAST_RETRIES = RetryPolicy(attempts=4, backoff=0.01, max_backoff=0.05)
 
 
-def signed_headers(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None):
+def signed_headers(
+    body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
+) -> dict[str, str]:
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     base = f"v0:{stamp}:{body}".encode()
     digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
@@ -145,11 +147,13 @@ class SlackBot:
         return status
 
     async def settle(self) -> None:
-        """Everything that continues after the acks: replies, events, board edits."""
+        """Everything that continues after the acks: replies, events, board and broadcast edits."""
         for _ in range(3):
             await self.slack.drain()
             await self.lifeline.events.drain()
             await self.board.settle()
+            if self.lifeline.broadcaster is not None:
+                await self.lifeline.broadcaster.settle()
 
 
 @asynccontextmanager
@@ -164,7 +168,7 @@ async def running_bot(
 ) -> AsyncIterator[SlackBot]:
     stub = await SlackApiStub(users=dict(users or {"U1": "Dr. Alice Rivera"})).start()
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         slack_bot_token=BOT_TOKEN,
         slack_signing_secret=SIGNING_SECRET,
         slack_app_token=APP_TOKEN if socket_mode else None,
@@ -188,7 +192,7 @@ async def running_bot(
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = int(runner.addresses[0][1])
     http = aiohttp.ClientSession()
     await slack.start()
     bot = SlackBot(lifeline, slack, board, stub, f"http://127.0.0.1:{port}", http)
