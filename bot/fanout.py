@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import structlog
 
 from bot.broadcasts import Broadcast
+from bot.coalesced_edits import CoalescedEdits
 from bot.context import Context
 from bot.events import BroadcastAcked, BroadcastSent, Event
 from bot.reply import Reply
@@ -25,16 +26,14 @@ class Broadcaster:
     ) -> None:
         self._ctx = ctx
         self._transports = transports
-        self._min_interval = min_interval
         self._limits = {name: asyncio.Semaphore(CONCURRENCY_PER_TRANSPORT) for name in transports}
-        self._dirty: set[str] = set()
-        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._edits = CoalescedEdits(self._update_counts, min_interval)
 
     async def on_event(self, event: Event) -> None:
         if isinstance(event, BroadcastSent):
             await self.deliver(event)
         elif isinstance(event, BroadcastAcked):
-            self._refresh(event.broadcast_id)
+            self._edits.request(event.broadcast_id)
 
     def targets(self, transport: str, origin: BroadcastSent) -> list[str]:
         channels = self._ctx.facility.channels
@@ -100,18 +99,6 @@ class Broadcaster:
                 "broadcast.report_not_delivered", broadcast=broadcast.id, reason=failure.reason
             )
 
-    def _refresh(self, broadcast_id: str) -> None:
-        self._dirty.add(broadcast_id)
-        worker = self._workers.get(broadcast_id)
-        if worker is None or worker.done():
-            self._workers[broadcast_id] = asyncio.create_task(self._work(broadcast_id))
-
-    async def _work(self, broadcast_id: str) -> None:
-        while broadcast_id in self._dirty:
-            self._dirty.discard(broadcast_id)
-            await self._update_counts(broadcast_id)
-            await asyncio.sleep(self._min_interval)
-
     async def _update_counts(self, broadcast_id: str) -> None:
         """Edit the sender's copy and the incident channel's copy; the others stay as sent."""
         store = self._ctx.store.broadcasts
@@ -140,5 +127,4 @@ class Broadcaster:
             log.error("broadcast.count_not_updated", channel=ref.channel, reason=failure.reason)
 
     async def settle(self) -> None:
-        while any(not worker.done() for worker in self._workers.values()):
-            await asyncio.gather(*self._workers.values(), return_exceptions=True)
+        await self._edits.settle()

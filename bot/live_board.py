@@ -3,11 +3,11 @@ in place. A burst of check-ins coalesces into a few edits, and the last edit is 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 
 import structlog
 
+from bot.coalesced_edits import CoalescedEdits
 from bot.context import Context
 from bot.events import BoardChanged, Event, IncidentClosed, IncidentOpened
 from bot.transports.base import DeliveryFailed, MessageRef, Transport
@@ -22,9 +22,7 @@ class LiveBoard:
     ) -> None:
         self._ctx = ctx
         self._transports = transports
-        self._min_interval = min_interval
-        self._dirty: set[str] = set()
-        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._edits = CoalescedEdits(self._edit, min_interval)
 
     async def on_event(self, event: Event) -> None:
         if isinstance(event, IncidentOpened):
@@ -56,17 +54,8 @@ class LiveBoard:
                 )
 
     def refresh(self, incident_id: str) -> None:
-        """Mark the board dirty; one worker per incident edits it, at most once per interval."""
-        self._dirty.add(incident_id)
-        worker = self._workers.get(incident_id)
-        if worker is None or worker.done():
-            self._workers[incident_id] = asyncio.create_task(self._work(incident_id))
-
-    async def _work(self, incident_id: str) -> None:
-        while incident_id in self._dirty:
-            self._dirty.discard(incident_id)
-            await self._edit(incident_id)
-            await asyncio.sleep(self._min_interval)
+        """Mark the board changed; it is edited at most once per interval, last edit exact."""
+        self._edits.request(incident_id)
 
     async def _edit(self, incident_id: str) -> None:
         refs = await self._ctx.store.board_refs(incident_id)
@@ -83,9 +72,7 @@ class LiveBoard:
                 log.error("board.not_updated", transport=ref.transport, reason=failure.reason)
 
     async def settle(self) -> None:
-        """Wait until every pending edit is done (shutdown and tests)."""
-        while any(not worker.done() for worker in self._workers.values()):
-            await asyncio.gather(*self._workers.values(), return_exceptions=True)
+        await self._edits.settle()
 
 
 __all__ = ["LiveBoard", "MessageRef"]
