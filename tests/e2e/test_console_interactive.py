@@ -1,0 +1,73 @@
+"""The console as a person uses it: a terminal, a prompt, line editing history, Ctrl-D."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.console_process import REPO, console_env
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    directory = Path(tempfile.mkdtemp(prefix="ll-tty-", dir="/tmp"))
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+class Terminal:
+    def __init__(self, data_dir: Path) -> None:
+        self.fd, child = pty.openpty()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "console", "--as", "charge.nurse"],
+            stdin=child, stdout=child, stderr=child, cwd=REPO, env=console_env(data_dir),
+        )  # fmt: skip
+        os.close(child)
+        self.screen = ""
+
+    def read_until(self, text: str, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        while text not in self.screen:
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"never saw {text!r}; screen so far:\n{self.screen}"
+            ready, _, _ = select.select([self.fd], [], [], remaining)
+            if ready:
+                self.screen += os.read(self.fd, 4096).decode(errors="replace")
+        return self.screen
+
+    def type(self, keys: str) -> None:
+        os.write(self.fd, keys.encode())
+
+    def close(self) -> int:
+        code = self.process.wait(15)
+        os.close(self.fd)
+        return code
+
+
+def test_an_interactive_session_prompts_answers_and_keeps_history(data_dir: Path) -> None:
+    term = Terminal(data_dir)
+    term.read_until("Lifeline console — you are charge.nurse. Type help, or Ctrl-D to leave.")
+    term.read_until("lifeline> ")
+    term.type("status icu partial vents on paper charting\r")
+    term.read_until("Recorded: Intensive Care is PARTIAL — Partially functional (no incident open)")
+    term.type("\x04")  # Ctrl-D
+    assert term.close() == 0
+    history = (data_dir / "console_history").read_text()
+    assert "status icu partial vents on paper charting" in history
+
+    again = Terminal(data_dir)
+    again.read_until("lifeline> ")
+    again.type("\x1b[A\r")  # arrow up recalls the last command; Enter runs it again
+    again.read_until("Recorded: Intensive Care is PARTIAL")
+    again.type("\x04")
+    assert again.close() == 0
