@@ -75,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.mode == "manifest":
         return _manifest(settings, args.url, args.socket_mode)
+    if settings.slack_enabled and args.mode != "console" and not _slack_prefix_ok(settings):
+        return 2
     mode = args.mode or (
         "serve" if settings.slack_enabled or settings.matrix_enabled else "console"
     )
@@ -87,6 +89,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(_console(settings, facility, user, roles))
     configure_logging(settings.log_format, settings.log_level)
     return _run(_serve(settings, facility))
+
+
+def _slack_prefix_ok(settings: Settings) -> bool:
+    from bot.transports.slack.commands import PrefixError, check_prefix
+
+    try:
+        check_prefix(settings.slack_command_prefix)
+    except PrefixError as error:
+        print(f"lifeline: configuration error: {error}", file=sys.stderr)
+        return False
+    return True
 
 
 def _manifest(settings: Settings, url: str | None, socket_mode: bool) -> int:

@@ -85,3 +85,30 @@ def test_the_manifest_in_the_repository_is_current() -> None:
     assert shipped == manifest("--socket-mode").stdout, (
         "regenerate: python -m bot manifest --socket-mode > slack-manifest.yaml"
     )
+
+
+def test_serve_refuses_a_prefix_slack_would_refuse_before_starting(tmp_path: Path) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MATRIX_"))}
+    env = {
+        **clean,
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "secret",
+        "SLACK_COMMAND_PREFIX": "Bad Prefix",
+        "LIFELINE_DATA_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "lifeline: configuration error: SLACK_COMMAND_PREFIX 'Bad Prefix' must be at most 16 "
+        "lower-case letters, digits, dashes or underscores, like ll-\n"
+    )
+    assert not (tmp_path / "redis").exists()  # nothing was started
