@@ -219,3 +219,45 @@ async def test_a_click_payload_with_a_bad_signature_does_nothing(
 
     assert status == 401
     assert await checkins(store) == []
+
+
+async def test_a_mention_with_a_bad_signature_does_nothing(slack: SlackBot, store: Store) -> None:
+    body = slack.mention_body("<@UBOT> status pharmacy down", event_id="Ev8")
+    status, _ = await slack.post(body, "application/json", secret="wrong")
+    await slack.settle()
+
+    assert status == 401
+    assert await checkins(store) == []
+    assert slack.stub.calls_to("chat.postMessage") == []
+
+
+async def test_no_token_or_secret_is_ever_logged(slack: SlackBot) -> None:
+    from tests.slack_harness import BOT_TOKEN, SIGNING_SECRET
+
+    slack.stub.fail("chat.postMessage", 500, times=10)
+    with structlog.testing.capture_logs() as logs:
+        await slack.slash("/checkin", "pharmacy down")
+        await slack.mention("<@UBOT> status lab up", event_id="Ev9")
+        await slack.click("status icu up")
+        await slack.settle()
+
+    assert any(entry["event"] == "slack.not_delivered" for entry in logs)
+    text = repr(logs)
+    assert BOT_TOKEN not in text and BOT_TOKEN[5:] not in text
+    assert SIGNING_SECRET not in text
+    assert "xoxb" not in repr(slack.slack.config)
+
+
+async def test_when_the_source_cannot_be_edited_it_is_replaced_through_response_url(
+    slack: SlackBot,
+) -> None:
+    _with_tick(slack)
+
+    await slack.click("tick 5", user="U2", message_ts="1699999999.000001", hook="gone")
+    await slack.settle()
+
+    [refused] = slack.stub.calls_to("chat.update")
+    assert refused.params["ts"] == "1699999999.000001"
+    [answer] = slack.stub.hooks("gone")
+    assert answer.params["replace_original"] is True
+    assert "step 5 done" in answer.visible_text()

@@ -12,6 +12,7 @@ import structlog
 
 from bot.reply import Reply
 from bot.router import Router
+from bot.transports.base import DeliveryFailed
 from bot.transports.slack.blocks import SlackMessage, escape, render, render_one
 from bot.transports.slack.commands import SlashCommand, command_text
 from bot.transports.slack.delivery import SlackDelivery
@@ -134,17 +135,7 @@ class Interactions:
         reply = await self.router.handle(command)
         url = str(body.get("response_url", ""))
         if reply.edit_source:
-            message = render_one(reply)
-            if container.get("is_ephemeral") or not container.get("message_ts"):
-                payload = {"replace_original": True, **message.payload()}
-                await self.delivery.respond(url, channel, payload)
-            else:
-                await self.delivery.call(
-                    "chat.update",
-                    channel=channel,
-                    ts=container["message_ts"],
-                    **message.payload(),
-                )
+            await self._replace_source(container, channel, url, render_one(reply))
             return
         if _response_type(reply) == "ephemeral":
             await self._respond_all(url, channel, render(reply), "ephemeral")
@@ -153,6 +144,24 @@ class Interactions:
             await self.delivery.call(
                 "chat.postMessage", channel=channel, thread_ts=thread, **message.payload()
             )
+
+    async def _replace_source(
+        self, container: dict[str, Any], channel: str, url: str, message: SlackMessage
+    ) -> None:
+        """chat.update for a message in the channel; response_url for an ephemeral one (and when
+        chat.update is refused, e.g. the message is not editable by the bot)."""
+        replace = {"replace_original": True, **message.payload()}
+        if container.get("is_ephemeral") or not container.get("message_ts"):
+            await self.delivery.respond(url, channel, replace)
+            return
+        try:
+            await self.delivery.call(
+                "chat.update", channel=channel, ts=container["message_ts"], **message.payload()
+            )
+        except DeliveryFailed:
+            if not url:
+                raise
+            await self.delivery.respond(url, channel, replace)
 
 
 def _response_type(reply: Reply) -> str:
