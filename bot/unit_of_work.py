@@ -3,11 +3,14 @@ side writes — or nothing at all. A repeated idempotency key returns the first 
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError, RedisError
 
 from bot.keys import Keys
 from bot.models import LogEntry
@@ -114,11 +117,20 @@ def index_keys(keys: Keys, entry: LogEntry) -> list[str]:
 
 
 class Committer:
-    """Runs units of work against Redis with one registered script."""
+    """Runs units of work against Redis with one script.
+
+    Units committed in the same event-loop turn (concurrent commands) go out as one pipeline:
+    each script call is still atomic on its own, but the batch shares one connection checkout,
+    one write and one read — most of a write's cost at 50 commands in flight was redis-py's
+    per-call overhead, not Redis.
+    """
 
     def __init__(self, redis: Redis, keys: Keys) -> None:
+        self._redis = redis
         self._keys = keys
-        self._script = redis.register_script(_SCRIPT)
+        self._sha = hashlib.sha1(_SCRIPT.encode()).hexdigest()
+        self._pending: list[tuple[list[str], list[str], asyncio.Future[Any]]] = []
+        self._flushing: set[asyncio.Task[None]] = set()
 
     async def commit(self, work: UnitOfWork) -> Committed:
         indexes = index_keys(self._keys, work.entry)
@@ -138,12 +150,54 @@ class Committer:
             json.dumps(shift(work._writes, 1)),
             str(IDEMPOTENCY_TTL_SECONDS),
         ]
-        status, value = await self._script(keys=[*fixed, *work._keys], args=argv)
+        result: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append(([*fixed, *work._keys], argv, result))
+        if len(self._pending) == 1:
+            asyncio.get_running_loop().call_soon(self._start_flush)
+        status, value = await result
         status = _text(status)
         value = _text(value)
         if status == "guard":
             raise GuardFailed(int(value))
         return Committed(entry_id=value, duplicate=status == "dup")
+
+    def _start_flush(self) -> None:
+        batch, self._pending = self._pending, []
+        task = asyncio.ensure_future(self._flush(batch))
+        self._flushing.add(task)
+        task.add_done_callback(self._flushing.discard)
+
+    async def _flush(self, batch: list[tuple[list[str], list[str], asyncio.Future[Any]]]) -> None:
+        try:
+            results = await self._run(batch)
+        except BaseException as error:  # the connection failed: every waiting command hears it
+            for _, _, result in batch:
+                if not result.done():
+                    result.set_exception(
+                        error if isinstance(error, Exception) else RedisError(str(error))
+                    )
+            return
+        for (_, _, result), answer in zip(batch, results, strict=True):
+            if result.done():
+                continue
+            if isinstance(answer, Exception):
+                result.set_exception(answer)
+            else:
+                result.set_result(answer)
+
+    async def _run(
+        self, batch: list[tuple[list[str], list[str], asyncio.Future[Any]]]
+    ) -> list[Any]:
+        for attempt in range(2):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for keys, args, _ in batch:
+                    pipe.evalsha(self._sha, len(keys), *keys, *args)
+                results: list[Any] = await pipe.execute(raise_on_error=False)
+            if attempt == 0 and any(isinstance(r, NoScriptError) for r in results):
+                await self._redis.script_load(_SCRIPT)  # a fresh or restarted server
+                continue
+            return results
+        return results
 
 
 def _text(value: bytes | str) -> str:
