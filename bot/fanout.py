@@ -35,7 +35,8 @@ class Broadcaster:
         elif isinstance(event, BroadcastAcked):
             self._edits.request(event.broadcast_id)
 
-    def targets(self, transport: str, origin: BroadcastSent) -> list[str]:
+    async def targets(self, transport: str, origin: BroadcastSent) -> list[str]:
+        """Broadcast channels, the incident channel and where it was sent from, each once."""
         channels = self._ctx.facility.channels
         found: list[str] = list(getattr(channels.broadcast, transport, ()))
         incident = getattr(channels.incident, transport, None)
@@ -43,7 +44,13 @@ class Broadcaster:
             found.append(incident)
         if origin.origin_transport == transport and origin.origin_channel:
             found.append(origin.origin_channel)
-        return list(dict.fromkeys(found))
+        return list(dict.fromkeys([await self._canonical(transport, c) for c in found]))
+
+    async def _canonical(self, transport: str, channel: str) -> str:
+        try:
+            return await self._transports[transport].canonical(channel)
+        except DeliveryFailed:
+            return channel  # posting to it will fail and be reported by name
 
     async def deliver(self, event: BroadcastSent) -> list[DeliveryFailed]:
         broadcast = await self._ctx.store.broadcasts.get(event.broadcast_id)
@@ -53,7 +60,7 @@ class Broadcaster:
         jobs = [
             self._post(name, channel, copy, broadcast)
             for name in self._transports
-            for channel in self.targets(name, event)
+            for channel in await self.targets(name, event)
         ]
         results = await asyncio.gather(*jobs)
         failures = [failure for failure in results if failure is not None]
@@ -105,19 +112,19 @@ class Broadcaster:
         broadcast = await store.get(broadcast_id)
         if broadcast is None:
             return
-        keep = self._counted_channels(broadcast)
+        keep = await self._counted_channels(broadcast)
         reply = broadcast_reply(broadcast, await store.ack_count(broadcast_id), self._ctx)
         for ref in await store.copies(broadcast_id):
             if (ref.transport, ref.channel) in keep and ref.transport in self._transports:
                 await self._update(ref, reply)
 
-    def _counted_channels(self, broadcast: Broadcast) -> set[tuple[str, str]]:
+    async def _counted_channels(self, broadcast: Broadcast) -> set[tuple[str, str]]:
         keep: set[tuple[str, str]] = {(broadcast.sender.transport, broadcast.origin_channel or "")}
         incident = self._ctx.facility.channels.incident
         for name in self._transports:
             channel = getattr(incident, name, None)
             if channel:
-                keep.add((name, channel))
+                keep.add((name, await self._canonical(name, channel)))
         return keep
 
     async def _update(self, ref: MessageRef, reply: Reply) -> None:

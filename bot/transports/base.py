@@ -50,6 +50,11 @@ class Transport(Protocol):
         """Edit a message in place. Raises DeliveryFailed."""
         ...
 
+    async def canonical(self, channel: str) -> str:
+        """The platform's own id for a configured channel (Matrix resolves a room alias), so
+        the same room named two ways is recognised as one. Raises DeliveryFailed."""
+        ...
+
     async def pin(self, ref: MessageRef) -> None:
         """Pin the message where the platform supports it; a no-op otherwise."""
         ...

@@ -93,6 +93,10 @@ class ConsoleTransport:
     async def update(self, ref: MessageRef, reply: Reply) -> None:
         """A terminal cannot edit what it printed; `broadcast B-<n>` shows current counts."""
 
+    async def canonical(self, channel: str) -> str:
+        """Channel ids are already canonical here."""
+        return channel
+
     async def pin(self, ref: MessageRef) -> None:
         """Nothing to pin in a terminal."""
 

@@ -3,8 +3,11 @@ it acknowledges, once per person, like `!ack B-1`."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from structlog.testing import capture_logs
 
+from bot.facility import Channels, ChannelTargets, FacilityConfig
 from tests.e2e.matrix_fixtures import MatrixWorld
 
 
@@ -59,3 +62,38 @@ async def test_a_check_mark_on_a_broadcast_acknowledges_it_once_per_person(
         == copy["event_id"]
     ]
     assert answers == []  # a reaction is acknowledged quietly: the ✅ is the visible answer
+
+
+async def test_an_incident_room_named_by_alias_gets_one_copy_whose_count_is_kept(
+    matrix: MatrixWorld,
+) -> None:
+    alias = f"#command-{matrix.bot.localpart}:localhost"
+    matrix.facility = FacilityConfig(
+        facility="General Hospital",
+        timezone="America/New_York",
+        channels=Channels(incident=ChannelTargets(matrix=alias)),
+    )
+    await matrix.started_bot()
+    bot = matrix.bot.user_id
+    room = await matrix.room_with_bot()
+    await matrix.synapse.request(
+        "PUT", f"/_matrix/client/v3/directory/room/{quote(alias)}", matrix.alice.user,
+        {"room_id": room},
+    )  # fmt: skip
+    opened = await matrix.alice.send(room, "!incident start Teams outage sev 2")
+    await matrix.alice.reply_to(room, opened)
+
+    sent = await matrix.alice.send(room, "!broadcast Use paper downtime forms")  # by room id
+    await matrix.alice.reply_to(room, sent)
+    copy = await matrix.alice.wait_for(
+        room, lambda e: e["sender"] == bot and e["content"].get("body", "").startswith("B-1")
+    )
+    typed = await matrix.alice.send(room, "!ack B-1")
+    await matrix.alice.reply_to(room, typed)
+    await matrix.alice.wait_for(
+        room,
+        lambda e: "Acknowledged by 1" in e["content"].get("m.new_content", {}).get("body", ""),
+    )
+
+    copies = await matrix.store.broadcasts.copies("B-1")
+    assert [(ref.channel, ref.message_id) for ref in copies] == [(room, copy["event_id"])]

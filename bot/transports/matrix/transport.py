@@ -108,6 +108,10 @@ class MatrixTransport:
     async def update(self, ref: MessageRef, reply: Reply) -> None:
         await self._send(ref.channel, as_edit(render_content(reply), ref.message_id), "edit")
 
+    async def canonical(self, channel: str) -> str:
+        """A room alias (`#incident:server`) as the room id its messages carry."""
+        return await self._room_id(channel)
+
     async def pin(self, ref: MessageRef) -> None:
         """Adds the message to the room's pinned events; needs the power to change room state,
         and without it only logs why (the board still works, unpinned)."""

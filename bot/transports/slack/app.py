@@ -201,6 +201,10 @@ class SlackTransport:
             "chat.update", channel=ref.channel, ts=ref.message_id, **message.payload()
         )
 
+    async def canonical(self, channel: str) -> str:
+        """Channel ids are already canonical here."""
+        return channel
+
     async def pin(self, ref: MessageRef) -> None:
         try:
             await self.delivery.call("pins.add", channel=ref.channel, timestamp=ref.message_id)
