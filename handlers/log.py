@@ -12,6 +12,10 @@ from bot.permissions import LOG_ROLES, require
 from bot.reply import Reply, Row, Table
 from bot.timefmt import format_time, parse_since
 
+EXPORT_NOT_YET = (
+    "Exporting the log as a file is not available yet. Query it with filters instead "
+    "(limit up to 200), or ask IT to read the Redis stream directly."
+)
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 200
 USAGE = "log [department...] [kind...] [by @user] [since 2h|since 14:00] [limit N]"
@@ -30,6 +34,8 @@ KIND_WORDS: dict[str, tuple[str, ...]] = {
 async def run(command: Command, words: Words, ctx: Context) -> Reply:
     incident = await ctx.store.open_incident()
     require(command, ctx.facility, incident, LOG_ROLES, "read the incident log")
+    if words.lower(1) == "export":
+        raise UserError(EXPORT_NOT_YET, usage=USAGE)
     query = _parse(words, command, ctx)
     entries = await ctx.store.query_log(query)
     now = ctx.now()
