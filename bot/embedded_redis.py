@@ -142,6 +142,8 @@ class EmbeddedRedis:
             return None
 
     async def _spawn(self, timeout: float) -> None:
+        if self._process is not None:
+            self._process.poll()  # reap a server of ours that died, before starting another
         binary = find_redis_server()
         args = [
             binary,

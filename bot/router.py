@@ -8,6 +8,8 @@ import time
 from collections.abc import Sequence
 
 import structlog
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.command import Command, tokenize
 from bot.context import CommandSpec, Context
@@ -18,6 +20,10 @@ from bot.reply import Reply
 
 log = structlog.get_logger(__name__)
 
+STORE_UNREACHABLE = (
+    "Lifeline cannot reach its database right now, so nothing was recorded. Try again in a "
+    "minute; if it keeps happening, tell IT (error ref {ref})."
+)
 UNEXPECTED = (
     "Lifeline hit an unexpected problem and could not finish this command (error ref {ref}). "
     "Try again; if it keeps happening, give IT the error ref."
@@ -52,6 +58,10 @@ class Router:
             await self._log_denied(command, name, refusal.message)
         except UserError as error:
             reply = Reply.error(error.message, usage=error.usage)
+        except (RedisConnectionError, RedisTimeoutError):
+            ref = "E-" + secrets.token_hex(3).upper()
+            log.exception("command.store_unreachable", error_ref=ref, command=name, **_who(command))
+            reply = Reply.error(STORE_UNREACHABLE.format(ref=ref))
         except Exception:
             ref = "E-" + secrets.token_hex(3).upper()
             log.exception("command.failed", error_ref=ref, command=name, **_who(command))

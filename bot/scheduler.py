@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -44,10 +44,6 @@ class Schedule:
 
     async def cancel(self, job: dict[str, Any]) -> None:
         await self._redis.zrem(self._key, _member(job))
-
-    async def due_at(self, job: dict[str, Any]) -> datetime | None:
-        score = await self._redis.zscore(self._key, _member(job))
-        return None if score is None else datetime.fromtimestamp(score, UTC)
 
     async def claim(self, now: datetime, lease: timedelta) -> list[dict[str, Any]]:
         claimed = await self._claim(

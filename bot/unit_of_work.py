@@ -171,11 +171,12 @@ class Committer:
         try:
             results = await self._run(batch)
         except BaseException as error:  # the connection failed: every waiting command hears it
+            failure = error if isinstance(error, Exception) else RedisError("write interrupted")
             for _, _, result in batch:
                 if not result.done():
-                    result.set_exception(
-                        error if isinstance(error, Exception) else RedisError(str(error))
-                    )
+                    result.set_exception(failure)
+            if not isinstance(error, Exception):
+                raise  # cancelled (shutdown): the task itself still ends as cancelled
             return
         for (_, _, result), answer in zip(batch, results, strict=True):
             if result.done():
