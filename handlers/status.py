@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from bot.command import Command, Words
 from bot.context import CommandSpec, Context
+from bot.errors import UserError
 from bot.events import BoardChanged
 from bot.facility import Department
 from bot.models import CheckIn, LogEntry, State
 from bot.parsing import check_note, parse_state, resolve_department
 from bot.reply import Action, Reply, ReplyField
+from bot.store import IncidentNotOpen
 from bot.timefmt import format_time
 from handlers.board import board_title, build_board, effective_state
 
@@ -30,7 +32,13 @@ async def _check_in(
     command: Command, dept: Department, state: State, note: str, ctx: Context
 ) -> Reply:
     checkin = CheckIn(department=dept.id, state=state, note=note, actor=command.actor, at=ctx.now())
-    filed = await ctx.store.record_checkin(command.id, checkin)
+    try:
+        filed = await ctx.store.record_checkin(command.id, checkin)
+    except IncidentNotOpen:
+        raise UserError(
+            "The incident changed (opened, closed or a new period) while this check-in was being "
+            "recorded, so nothing was recorded. Send it again."
+        ) from None
     ctx.events.publish(BoardChanged(filed.incident_id))
     where = (
         f" ({filed.incident_id}, period {filed.period})"
