@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.embedded_redis import EmbeddedRedis
 from bot.facility import FacilityConfig
 from bot.log_store import LogQuery
@@ -157,3 +159,18 @@ async def test_a_checkin_is_filed_under_the_period_another_process_just_started(
         assert reply.lines[0] == "Recorded: Laboratory is UP — Fully functional (no incident open)"
     finally:
         await other.redis.aclose()
+
+
+async def test_a_checkin_that_keeps_losing_the_race_is_refused_plainly(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def always_stale() -> str:
+        return "INC-20261122-9 7"  # never the open incident: every guarded write is refused
+
+    monkeypatch.setattr(bot.store, "_current_marker", always_stale)
+    reply = await bot.send("status lab up")
+    assert (reply.outcome, reply.lines) == ("error", [
+        "The incident changed (opened, closed or a new period) while this check-in was being "
+        "recorded, so nothing was recorded. Send it again."
+    ])  # fmt: skip
+    assert await bot.store.log.count() == 0
