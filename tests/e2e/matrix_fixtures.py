@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from redis.asyncio import Redis
 
 from bot.embedded_redis import EmbeddedRedis
-from bot.facility import FacilityConfig
+from bot.facility import Channels, ChannelTargets, FacilityConfig
 from bot.store import Store
 from tests.e2e.matrix_harness import BotRunner, StaffClient
 from tests.synapse import MatrixUser, SynapseServer
@@ -67,6 +68,22 @@ class MatrixWorld:
         )
         self.runners.append(runner)
         return runner
+
+    def incident_room_alias(self, name: str) -> str:
+        """Configure the incident room by alias (`#name-<bot>:localhost`); start the bot after."""
+        alias = f"#{name}-{self.bot.localpart}:localhost"
+        self.facility = FacilityConfig(
+            facility="General Hospital",
+            timezone="America/New_York",
+            channels=Channels(incident=ChannelTargets(matrix=alias)),
+        )
+        return alias
+
+    async def point_alias(self, alias: str, room_id: str) -> None:
+        await self.synapse.request(
+            "PUT", f"/_matrix/client/v3/directory/room/{quote(alias)}", self.alice.user,
+            {"room_id": room_id},
+        )  # fmt: skip
 
     async def started_bot(self, *, login: dict[str, Any] | None = None, **tuning: Any) -> BotRunner:
         runner = self.runner(login=login, **tuning)

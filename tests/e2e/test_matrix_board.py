@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from structlog.testing import capture_logs
 
-from bot.facility import Channels, ChannelTargets, FacilityConfig
 from tests.e2e.matrix_fixtures import MatrixWorld
 
 
@@ -99,21 +96,11 @@ async def test_without_power_to_pin_the_board_still_posts_and_updates(
 async def test_the_board_goes_to_the_incident_room_configured_by_alias(
     matrix: MatrixWorld,
 ) -> None:
-    alias = f"#incident-{matrix.bot.localpart}:localhost"
-    matrix.facility = FacilityConfig(
-        facility="General Hospital",
-        timezone="America/New_York",
-        channels=Channels(incident=ChannelTargets(matrix=alias)),
-    )
+    alias = matrix.incident_room_alias("incident")
     await matrix.started_bot()
     bot = matrix.bot.user_id
     incident_room = await matrix.room_with_bot()
-    await matrix.synapse.request(
-        "PUT",
-        f"/_matrix/client/v3/directory/room/{quote(alias)}",
-        matrix.alice.user,
-        {"room_id": incident_room},
-    )
+    await matrix.point_alias(alias, incident_room)
     elsewhere = await matrix.room_with_bot()
 
     start = await matrix.alice.send(elsewhere, "!incident start Power failure sev 1")

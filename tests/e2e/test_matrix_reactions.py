@@ -3,11 +3,8 @@ it acknowledges, once per person, like `!ack B-1`."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from structlog.testing import capture_logs
 
-from bot.facility import Channels, ChannelTargets, FacilityConfig
 from tests.e2e.matrix_fixtures import MatrixWorld
 
 
@@ -67,19 +64,11 @@ async def test_a_check_mark_on_a_broadcast_acknowledges_it_once_per_person(
 async def test_an_incident_room_named_by_alias_gets_one_copy_whose_count_is_kept(
     matrix: MatrixWorld,
 ) -> None:
-    alias = f"#command-{matrix.bot.localpart}:localhost"
-    matrix.facility = FacilityConfig(
-        facility="General Hospital",
-        timezone="America/New_York",
-        channels=Channels(incident=ChannelTargets(matrix=alias)),
-    )
+    alias = matrix.incident_room_alias("command")
     await matrix.started_bot()
     bot = matrix.bot.user_id
     room = await matrix.room_with_bot()
-    await matrix.synapse.request(
-        "PUT", f"/_matrix/client/v3/directory/room/{quote(alias)}", matrix.alice.user,
-        {"room_id": room},
-    )  # fmt: skip
+    await matrix.point_alias(alias, room)
     opened = await matrix.alice.send(room, "!incident start Teams outage sev 2")
     await matrix.alice.reply_to(room, opened)
 
