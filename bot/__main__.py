@@ -7,8 +7,9 @@ import asyncio
 import getpass
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 import structlog
 from pydantic import ValidationError
@@ -115,9 +116,9 @@ def _manifest(settings: Settings, url: str | None, socket_mode: bool) -> int:
     return 0
 
 
-def _run(coroutine: object) -> int:
+def _run(coroutine: Coroutine[Any, Any, int]) -> int:
     try:
-        return asyncio.run(coroutine)  # type: ignore[arg-type]
+        return asyncio.run(coroutine)
     except EmbeddedRedisError as error:
         print(f"lifeline: cannot start the embedded Redis: {error}", file=sys.stderr)
         return 1

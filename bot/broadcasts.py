@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from bot.keys import Keys
 from bot.models import Actor, LogEntry, LogKind
 from bot.transports.base import MessageRef
-from bot.unit_of_work import Committer, GuardFailed, UnitOfWork
+from bot.unit_of_work import Committer, GuardFailed, UnitOfWork, as_text
 
 Priority = Literal["urgent", "normal", "info"]
 PRIORITY_LABELS: dict[str, str] = {
@@ -81,7 +81,7 @@ class Broadcasts:
 
     async def recent(self, limit: int = 10) -> list[Broadcast]:
         ids = cast(list[bytes], await self._redis.zrevrange(self._keys.broadcasts, 0, limit - 1))
-        found = [await self.get(_text(i)) for i in ids]
+        found = [await self.get(as_text(i)) for i in ids]
         return [b for b in found if b is not None]
 
     async def acknowledge(self, command_id: str, broadcast: Broadcast, ack: Ack) -> None:
@@ -106,7 +106,7 @@ class Broadcasts:
 
     async def acks(self, broadcast_id: str) -> dict[str, Ack]:
         rows = await self._redis.hgetall(self._keys.broadcast_acks(broadcast_id))
-        return {_text(k): Ack.model_validate_json(v) for k, v in rows.items()}
+        return {as_text(k): Ack.model_validate_json(v) for k, v in rows.items()}
 
     async def ack_count(self, broadcast_id: str) -> int:
         return int(await self._redis.hlen(self._keys.broadcast_acks(broadcast_id)))
@@ -125,15 +125,11 @@ class Broadcasts:
         rows = await self._redis.hgetall(self._keys.broadcast_copies(broadcast_id))
         refs = []
         for where, message_id in rows.items():
-            transport, channel = _text(where).split(" ", 1)
-            refs.append(MessageRef(transport, channel, _text(message_id)))
+            transport, channel = as_text(where).split(" ", 1)
+            refs.append(MessageRef(transport, channel, as_text(message_id)))
         return refs
 
     async def for_message(self, transport: str, message_id: str) -> str | None:
         """The broadcast a posted message is a copy of (a ✅ reaction on it is an ack)."""
         found = await self._redis.get(self._keys.broadcast_by_message(transport, message_id))
-        return _text(found) if found else None
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+        return as_text(found) if found else None

@@ -10,7 +10,7 @@ import structlog
 from bot.coalesced_edits import CoalescedEdits
 from bot.context import Context
 from bot.events import BoardChanged, Event, IncidentClosed, IncidentOpened
-from bot.transports.base import DeliveryFailed, MessageRef, Transport
+from bot.transports.base import DeliveryFailed, Transport
 from handlers.board import build_board
 
 log = structlog.get_logger(__name__)
@@ -73,6 +73,3 @@ class LiveBoard:
 
     async def settle(self) -> None:
         await self._edits.settle()
-
-
-__all__ = ["LiveBoard", "MessageRef"]

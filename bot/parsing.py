@@ -76,8 +76,6 @@ def parse_mention(word: str, transport: Transport) -> Actor | None:
         return Actor(id=slack[1], name=slack[2] or slack[1], transport="slack")
     if _MATRIX_ID.match(word):
         return Actor(id=word, name=word[1:].split(":")[0], transport="matrix")
-    if word.startswith("@") and len(word) > 1 and transport == "console":
-        return Actor(id=word[1:], name=word[1:], transport="console")
     if word.startswith("@") and len(word) > 1:
         return Actor(id=word[1:], name=word[1:], transport=transport)
     return None

@@ -34,7 +34,6 @@ class Router:
     def __init__(self, context: Context, specs: Sequence[CommandSpec], metrics: Metrics) -> None:
         self.context = context
         self.metrics = metrics
-        self._specs = {spec.name: spec for spec in specs}
         self._names = {alias: spec for spec in specs for alias in (spec.name, *spec.aliases)}
         context.commands = list(specs)
 
@@ -59,13 +58,9 @@ class Router:
         except UserError as error:
             reply = Reply.error(error.message, usage=error.usage)
         except (RedisConnectionError, RedisTimeoutError):
-            ref = "E-" + secrets.token_hex(3).upper()
-            log.exception("command.store_unreachable", error_ref=ref, command=name, **_who(command))
-            reply = Reply.error(STORE_UNREACHABLE.format(ref=ref))
+            reply = _failure("command.store_unreachable", STORE_UNREACHABLE, command, name)
         except Exception:
-            ref = "E-" + secrets.token_hex(3).upper()
-            log.exception("command.failed", error_ref=ref, command=name, **_who(command))
-            reply = Reply.error(UNEXPECTED.format(ref=ref))
+            reply = _failure("command.failed", UNEXPECTED, command, name)
         seconds = time.perf_counter() - started
         self.metrics.command(command.actor.transport, name, reply.outcome, seconds)
         log.info(
@@ -99,6 +94,13 @@ class Router:
             data={"command": name, "reason": reason},
         )
         await self.context.store.append(f"{command.id}:denied", entry)
+
+
+def _failure(event: str, message: str, command: Command, name: str) -> Reply:
+    """Log the traceback under a ref the user can quote; the user gets the message, no trace."""
+    ref = "E-" + secrets.token_hex(3).upper()
+    log.exception(event, error_ref=ref, command=name, **_who(command))
+    return Reply.error(message.format(ref=ref))
 
 
 def _who(command: Command) -> dict[str, str]:

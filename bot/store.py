@@ -17,7 +17,7 @@ from bot.models import CheckIn, Incident, LogEntry, LogKind
 from bot.runbook_runs import RunbookRuns
 from bot.scheduler import Schedule
 from bot.transports.base import MessageRef
-from bot.unit_of_work import ENTRY_ID, Committed, Committer, GuardFailed, UnitOfWork
+from bot.unit_of_work import ENTRY_ID, Committed, Committer, GuardFailed, UnitOfWork, as_text
 
 _UNKNOWN = object()
 _MARKER_RETRIES = 5
@@ -79,7 +79,7 @@ class Store:
         incident_id = await self.redis.get(self.keys.current_incident)
         if incident_id is None:
             return None
-        return await self.incident(_text(incident_id))
+        return await self.incident(as_text(incident_id))
 
     async def incident(self, incident_id: str) -> Incident | None:
         raw = await self.redis.get(self.keys.incident(incident_id))
@@ -138,7 +138,7 @@ class Store:
         refs = []
         for transport, raw in rows.items():
             data = json.loads(raw)
-            refs.append(MessageRef(_text(transport), data["channel"], data["message_id"]))
+            refs.append(MessageRef(as_text(transport), data["channel"], data["message_id"]))
         return refs
 
     # Check-ins -------------------------------------------------------------------------------
@@ -165,7 +165,7 @@ class Store:
     async def _current_marker(self) -> str | None:
         if self._marker_cache is _UNKNOWN:
             raw = await self.redis.get(self.keys.current_period)
-            self._marker_cache = _text(raw) if raw is not None else None
+            self._marker_cache = as_text(raw) if raw is not None else None
         return self._marker_cache  # type: ignore[return-value]
 
     async def _commit_checkin(
@@ -200,13 +200,9 @@ class Store:
         for dept_id, row in zip(dept_ids, rows, strict=True):
             if row:
                 checkin = CheckIn.model_validate_json(row[b"checkin"])
-                found[dept_id] = checkin.model_copy(update={"entry_id": _text(row[b"entry_id"])})
+                found[dept_id] = checkin.model_copy(update={"entry_id": as_text(row[b"entry_id"])})
         return found
 
     async def checkin_history(self, dept_id: str, limit: int) -> list[LogEntry]:
         query = LogQuery(departments=[dept_id], kinds=[LogKind.CHECKIN.value], limit=limit)
         return await self.log.query(query)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -155,8 +155,8 @@ class Committer:
         if len(self._pending) == 1:
             asyncio.get_running_loop().call_soon(self._start_flush)
         status, value = await result
-        status = _text(status)
-        value = _text(value)
+        status = as_text(status)
+        value = as_text(value)
         if status == "guard":
             raise GuardFailed(int(value))
         return Committed(entry_id=value, duplicate=status == "dup")
@@ -189,17 +189,22 @@ class Committer:
     async def _run(
         self, batch: list[tuple[list[str], list[str], asyncio.Future[Any]]]
     ) -> list[Any]:
-        for attempt in range(2):
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for keys, args, _ in batch:
-                    pipe.evalsha(self._sha, len(keys), *keys, *args)
-                results: list[Any] = await pipe.execute(raise_on_error=False)
-            if attempt == 0 and any(isinstance(r, NoScriptError) for r in results):
-                await self._redis.script_load(_SCRIPT)  # a fresh or restarted server
-                continue
-            return results
+        results = await self._send(batch)
+        if any(isinstance(result, NoScriptError) for result in results):
+            await self._redis.script_load(_SCRIPT)  # a fresh or restarted server
+            results = await self._send(batch)
+        return results
+
+    async def _send(
+        self, batch: list[tuple[list[str], list[str], asyncio.Future[Any]]]
+    ) -> list[Any]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for keys, args, _ in batch:
+                pipe.evalsha(self._sha, len(keys), *keys, *args)
+            results: list[Any] = await pipe.execute(raise_on_error=False)
         return results
 
 
-def _text(value: bytes | str) -> str:
+def as_text(value: bytes | str) -> str:
+    """Redis answers in bytes (the client does not decode, the log stores raw JSON)."""
     return value.decode() if isinstance(value, bytes) else value

@@ -28,16 +28,18 @@ def effective_state(
     return checkin.state, now - checkin.at > ctx.facility.checkin_interval
 
 
-def board_title(incident: Incident | None, ctx: Context) -> str:
+def incident_label(incident: Incident | None) -> str:
+    """`INC-20261122-1 [DRILL] Teams outage (sev 2), period 1`, or `no incident open`."""
     if incident is None:
-        return f"Status board — {ctx.facility.facility} — no incident open"
-    drill = " [DRILL]" if incident.drill else ""
-    if incident.closed_at is not None:
-        drill += " [CLOSED]"
+        return "no incident open"
+    flags = (" [DRILL]" if incident.drill else "") + (" [CLOSED]" if incident.closed_at else "")
     return (
-        f"Status board — {ctx.facility.facility} — {incident.id}{drill} {incident.title} "
-        f"(sev {incident.severity}), period {incident.period}"
+        f"{incident.id}{flags} {incident.title} (sev {incident.severity}), period {incident.period}"
     )
+
+
+def board_title(incident: Incident | None, ctx: Context) -> str:
+    return f"Status board — {ctx.facility.facility} — {incident_label(incident)}"
 
 
 async def build_board(ctx: Context, incident_id: str | None = None) -> Reply:

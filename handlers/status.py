@@ -12,7 +12,7 @@ from bot.parsing import check_note, parse_state, resolve_department
 from bot.reply import Action, Reply, ReplyField
 from bot.store import IncidentNotOpen
 from bot.timefmt import format_time
-from handlers.board import board_title, build_board, effective_state
+from handlers.board import build_board, effective_state, incident_label
 
 HISTORY = 5
 
@@ -67,7 +67,7 @@ async def _department(dept: Department, ctx: Context) -> Reply:
     history = await ctx.store.checkin_history(dept.id, HISTORY)
     lines = [_history_line(entry, ctx) for entry in history] or ["No check-ins yet."]
     return Reply(
-        title=f"{dept.name} — {board_title(incident, ctx).split(' — ', 2)[-1]}",
+        title=f"{dept.name} — {incident_label(incident)}",
         fields=fields,
         lines=["Recent check-ins:", *lines],
         actions=[

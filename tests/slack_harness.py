@@ -28,6 +28,7 @@ from bot.transports.slack.delivery import RetryPolicy
 from bot.web import create_web_app
 from tests.slack_api_stub import SlackApiStub
 
+STAFF_NAMES = {"U1": "Dr. Alice Rivera", "U2": "Sam Okafor (Pharmacy)", "ic1": "Pat Chen"}
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
 APP_TOKEN = "xapp-1-A111-222-abcdef"

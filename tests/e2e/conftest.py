@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
-from tests.e2e.matrix_fixtures import matrix, synapse
+from collections.abc import AsyncIterator
 
-__all__ = ["matrix", "synapse"]
+import pytest
+from redis.asyncio import Redis
+
+from bot.embedded_redis import EmbeddedRedis
+from bot.facility import FacilityConfig
+from tests.e2e.matrix_fixtures import matrix, synapse
+from tests.slack_harness import STAFF_NAMES, SlackBot, running_bot
+
+__all__ = ["matrix", "slack", "synapse"]
+
+
+@pytest.fixture
+async def slack(
+    redis: Redis, redis_server: EmbeddedRedis, facility: FacilityConfig
+) -> AsyncIterator[SlackBot]:
+    """The whole bot on Slack (HTTP mode) with named staff; modules may override it."""
+    async with running_bot(redis_server, facility, users=STAFF_NAMES) as bot:
+        yield bot

@@ -64,11 +64,7 @@ def test_a_bot_killed_with_sigkill_leaves_a_server_the_next_run_reuses(data_dir:
     bot.stdin.flush()
     wait_for(lambda: redis_pid(data_dir) is not None)
     server = redis_pid(data_dir)
-    wait_for(
-        lambda: (
-            "before the crash" in (data_dir / "redis" / "lifeline.aof").read_text(errors="replace")
-        )
-    )
+    wait_for(lambda: "before the crash" in aof_text(data_dir))
     bot.kill()
     bot.wait(10)
     bot.stdin.close()
@@ -86,7 +82,7 @@ def test_a_server_killed_too_leaves_stale_files_that_are_recovered(data_dir: Pat
     assert bot.stdin is not None and bot.stdout is not None and bot.stderr is not None
     bot.stdin.write("status lab down analyser offline\n")
     bot.stdin.flush()
-    wait_for(lambda: "analyser offline" in bot_output(data_dir))
+    wait_for(lambda: "analyser offline" in aof_text(data_dir))
     server = redis_pid(data_dir)
     assert server is not None
     bot.kill()
@@ -101,7 +97,8 @@ def test_a_server_killed_too_leaves_stale_files_that_are_recovered(data_dir: Pat
     assert "Note:     analyser offline" in after.stdout  # appendfsync always: nothing lost
 
 
-def bot_output(data_dir: Path) -> str:
+def aof_text(data_dir: Path) -> str:
+    """What the embedded server has made durable so far."""
     try:
         return (data_dir / "redis" / "lifeline.aof").read_text(errors="replace")
     except OSError:

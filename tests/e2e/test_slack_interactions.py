@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
-import pytest
 import structlog
-from redis.asyncio import Redis
 
 from bot.command import Command, Words
 from bot.context import CommandSpec, Context
-from bot.embedded_redis import EmbeddedRedis
-from bot.facility import FacilityConfig
 from bot.log_store import LogQuery
 from bot.reply import Action, Reply
 from bot.router import Router
 from bot.store import Store
 from handlers import command_specs
 from tests.slack_api_stub import Call
-from tests.slack_harness import SlackBot, running_bot
-
-USERS = {"U1": "Dr. Alice Rivera", "U2": "Sam Okafor (Pharmacy)", "ic1": "Pat Chen"}
-
-
-@pytest.fixture
-async def slack(
-    redis: Redis, redis_server: EmbeddedRedis, facility: FacilityConfig
-) -> AsyncIterator[SlackBot]:
-    async with running_bot(redis_server, facility, users=USERS) as bot:
-        yield bot
+from tests.slack_harness import SlackBot
 
 
 async def checkins(store: Store) -> list[tuple[str | None, str, str]]:

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-from redis.asyncio import Redis
-
-from bot.embedded_redis import EmbeddedRedis
-from bot.facility import FacilityConfig
 from bot.log_store import LogQuery
 from bot.store import Store
 from tests.slack_api_stub import Call
-from tests.slack_harness import SlackBot, running_bot
+from tests.slack_harness import SlackBot
 
-USERS = {"U1": "Dr. Alice Rivera", "U2": "Sam Okafor (Pharmacy)", "ic1": "Pat Chen"}
 DONE_1 = "runbook teams-outage done 1"
-
-
-@pytest.fixture
-async def slack(
-    redis: Redis, redis_server: EmbeddedRedis, facility: FacilityConfig
-) -> AsyncIterator[SlackBot]:
-    async with running_bot(redis_server, facility, users=USERS) as bot:
-        yield bot
 
 
 def buttons(params: dict[str, Any]) -> dict[str, str]:

@@ -52,7 +52,7 @@ class MatrixTransport:
     ) -> None:
         self.config = config
         self._router = router
-        # Set by the assembly once broadcasts are stored; until then ✅ reactions do nothing.
+        # Where a ✅ reaction finds the broadcast it acknowledges; None: reactions are ignored.
         self.broadcasts = broadcasts
         self._files = SessionFiles(config.data_dir)
         self._policy = RoomPolicy(config.allowed_users, config.user_id)
