@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 import structlog
 
 from bot.context import Context
-from bot.events import EventBus
+from bot.events import (
+    BoardChanged,
+    BroadcastAcked,
+    BroadcastSent,
+    EventBus,
+    IncidentClosed,
+    IncidentOpened,
+    RollCallRequested,
+)
 from bot.facility import FacilityConfig
 from bot.fanout import Broadcaster
 from bot.live_board import LiveBoard
@@ -73,11 +81,13 @@ class Lifeline:
             self.readiness[name] = transport.ready
         if live_board:
             self.live_board = board or LiveBoard(context, transports, edit_interval)
-            self.events.subscribe(self.live_board.on_event)
+            self.events.subscribe(
+                self.live_board.on_event, IncidentOpened, BoardChanged, IncidentClosed
+            )
         self.broadcaster = Broadcaster(context, transports, edit_interval)
-        self.events.subscribe(self.broadcaster.on_event)
+        self.events.subscribe(self.broadcaster.on_event, BroadcastSent, BroadcastAcked)
         rollcaller = RollCaller(context, transports)
-        self.events.subscribe(rollcaller.on_event)
+        self.events.subscribe(rollcaller.on_event, RollCallRequested)
         self.scheduler = Scheduler(
             self.store.schedule, context.now, {ROLLCALL_JOB: rollcaller.remind}
         )

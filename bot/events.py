@@ -68,14 +68,18 @@ class EventBus:
     """Publishing never waits for subscribers: a reply is not held up by a slow platform."""
 
     def __init__(self) -> None:
-        self._subscribers: list[Subscriber] = []
+        self._subscribers: list[tuple[Subscriber, tuple[type, ...]]] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def subscribe(self, subscriber: Subscriber) -> None:
-        self._subscribers.append(subscriber)
+    def subscribe(self, subscriber: Subscriber, kind: type, *more: type) -> None:
+        """`subscriber` hears events of `kinds` only: a check-in wakes the board and nothing else
+        (each delivery is a task, and check-ins are the hot path)."""
+        self._subscribers.append((subscriber, (kind, *more)))
 
     def publish(self, event: Event) -> None:
-        for subscriber in self._subscribers:
+        for subscriber, kinds in self._subscribers:
+            if not isinstance(event, kinds):
+                continue
             task = asyncio.create_task(self._deliver(subscriber, event))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 
 from bot.context import Context
 from bot.embedded_redis import EmbeddedRedis
-from bot.events import EventBus
+from bot.events import EventBus, RollCallRequested
 from bot.facility import FacilityConfig
 from bot.metrics import Metrics
 from bot.rollcall import ROLLCALL_JOB, RollCaller
@@ -61,7 +61,7 @@ def process(client: Redis, facility: FacilityConfig, clock: Clock) -> Process:
     output = io.StringIO()
     console = ConsoleTransport(router, "bot", frozenset(), stdin=io.StringIO(), stdout=output)
     rollcaller = RollCaller(router.context, {"console": console})
-    events.subscribe(rollcaller.on_event)
+    events.subscribe(rollcaller.on_event, RollCallRequested)
     scheduler = Scheduler(store.schedule, clock, {ROLLCALL_JOB: rollcaller.remind})
     return Process(Bot(router, store, events), scheduler, output)
 
