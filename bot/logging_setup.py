@@ -29,6 +29,6 @@ def configure_logging(fmt: str | None, level: str, stream: TextIO | None = None)
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
-        cache_logger_on_first_use=False,
+        cache_logger_on_first_use=True,  # configured once, before anything logs
     )
     logging.basicConfig(level=max(numeric, logging.WARNING), stream=stream or sys.stderr)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_sdk.models.blocks import Block
+
 from bot.reply import Action, Reply, ReplyField, Row, Table
 from bot.transports.slack.blocks import SlackMessage, render, render_one
 from tests.slack_api_stub import Call, _invalid_message
@@ -148,3 +150,31 @@ def test_an_empty_reply_still_has_a_fallback_text() -> None:
 
     assert message.text == "Lifeline"
     valid([message])
+
+
+def test_every_block_is_exactly_what_slack_sdks_models_serialize_and_validate() -> None:
+    """render serializes its slack_sdk models without to_dict's per-call validation (see
+    `as_json`); each block parsed back into slack_sdk's models must give the same dict, valid."""
+    rows = [Row(cells=["Pharmacy", "DOWN", "cabinets & <override>", "Dr. Rivera"], marker="down")]
+    replies = [
+        Reply(title="Pharmacy", lines=["Recorded: <!here> & <@U1>", ""], footer="Updated 10:02"),
+        Reply(title="Incident " + "very long title " * 15),
+        Reply(title="Board", table=Table(columns=["Dept", "State", "Note", "By"], rows=rows * 3)),
+        Reply(fields=[ReplyField(label=f"F{n}", value="x" * 2500) for n in range(12)]),
+        Reply(lines=["y" * 7000]),
+        Reply(
+            actions=[
+                Action(label="Up", command="status pharmacy up", style="primary"),
+                Action(label="Partial", command="status pharmacy partial"),
+                Action(label="Down", command="status pharmacy down", style="danger"),
+            ]
+        ),
+    ]
+    rendered = [m for reply in replies for m in render(reply)] + render(replies[0], notify=True)
+    blocks = [block for message in rendered for block in message.blocks]
+
+    assert {block["type"] for block in blocks} == {"header", "section", "context", "actions"}
+    for block in blocks:
+        model = Block.parse(block)
+        assert model is not None
+        assert model.to_dict() == block
