@@ -1,14 +1,16 @@
-"""Signed `/checkin` load against the whole bot and against a bare slack-bolt app, in one run.
+"""Signed `/checkin` load against the whole bot and against bare slack-bolt apps, in one run.
 
     python -m bench.slack_checkin [--requests 3000] [--concurrency 50] [--rounds 3]
 
 The bot runs as `python -m bot serve` (its embedded redis-server, AOF with appendfsync always,
 an incident open so every check-in schedules a board edit). The bare apps are slack-bolt
-AsyncApps on the same aiohttp adapter whose only listener acks: one with bolt's defaults and one
-with `process_before_response=True` (how Lifeline runs bolt). Each runs in its own process; the
-load generator and the Slack Web API stand-in share this one. Loopback only; the request count
-is bounded. Throughput and p99 ack latency are compared against the faster bare app.
-"""
+AsyncApps on the same aiohttp adapter whose only listener acks: one with bolt's defaults, one
+with `process_before_response=True` (how Lifeline runs bolt), and one that also SETs the text in
+the bot's Redis before it acks (what recording before answering costs any bolt app). Each runs
+in its own process; the load generator and the Slack Web API stand-in share this one. Loopback
+only; the request count is bounded. The targets (throughput ≥ 0.7×, p99 ≤ 1.5×) are judged
+against the faster ack-only app; the other ratios are printed for comparison, with each
+server's CPU time per request."""
 
 from __future__ import annotations
 
@@ -32,6 +34,8 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from bot.embedded_redis import EmbeddedRedis
+
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench-token"
 DEPARTMENTS = ("pharmacy", "lab", "radiology", "emergency", "icu", "surgery", "nursing")
@@ -42,8 +46,13 @@ ROOT = Path(__file__).resolve().parent.parent
 # The bare app -------------------------------------------------------------------------------
 
 
-def bare_server(port: int, api_url: str, process_before_response: bool) -> None:
+def bare_server(
+    port: int, api_url: str, process_before_response: bool, redis_socket: str | None
+) -> None:
+    """A bolt app whose only listener acks — or, given `redis_socket`, first SETs the text in the
+    bot's own Redis (AOF, appendfsync always), as any bot that records before it answers must."""
     from aiohttp import web
+    from redis.asyncio import Redis
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.app.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
@@ -57,8 +66,12 @@ def bare_server(port: int, api_url: str, process_before_response: bool) -> None:
             process_before_response=process_before_response,
         )
 
+        redis = Redis(unix_socket_path=redis_socket) if redis_socket else None
+
         @app.command(re.compile(r"^/"))
-        async def only_ack(ack):  # type: ignore[no-untyped-def]
+        async def only_ack(ack, body):  # type: ignore[no-untyped-def]
+            if redis is not None:
+                await redis.set(f"bench:{body['trigger_id']}", body["text"])
             await ack()
 
         async def events(request: web.Request) -> web.Response:
@@ -147,6 +160,11 @@ class Result:
     seconds: float
     latencies: list[float]
     failures: int
+    cpu_seconds: float = 0.0  # the server process's CPU time (user + system) during the load
+
+    @property
+    def cpu_per_request(self) -> float:
+        return self.cpu_seconds / len(self.latencies)
 
     @property
     def throughput(self) -> float:
@@ -155,6 +173,13 @@ class Result:
     def percentile(self, fraction: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def signed(body: str) -> dict[str, str]:
@@ -184,7 +209,13 @@ def checkin_body(hook_url: str, text: str | None = None, command: str = "/checki
 
 
 async def load(
-    http: aiohttp.ClientSession, name: str, url: str, hook: str, requests: int, concurrency: int
+    http: aiohttp.ClientSession,
+    name: str,
+    url: str,
+    hook: str,
+    requests: int,
+    concurrency: int,
+    pid: int,
 ) -> Result:
     latencies: list[float] = []
     failures = 0
@@ -201,9 +232,11 @@ async def load(
             latencies.append(time.perf_counter() - started)
             failures += 0 if ok else 1
 
+    cpu_before = cpu_seconds(pid)
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return Result(name, time.perf_counter() - started, latencies, failures)
+    seconds = time.perf_counter() - started
+    return Result(name, seconds, latencies, failures, cpu_seconds(pid) - cpu_before)
 
 
 # Processes --------------------------------------------------------------------------------
@@ -244,7 +277,7 @@ async def run(requests: int, concurrency: int, rounds: int) -> int:
 
     stub = await SlackApiStub(users={f"U{n:03d}": f"Bench User {n}" for n in range(50)}).start()
     data_dir = Path(tempfile.mkdtemp(prefix="ll-bench-", dir="/tmp"))
-    ports = {"bot": free_port(), "bare": free_port(), "bare-pbr": free_port()}
+    ports = {name: free_port() for name in ("bot", "bare", "bare-pbr", "bare-write")}
     bot_env = {
         "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": stub.url,
         "LIFELINE_DATA_DIR": str(data_dir), "HOST": "127.0.0.1", "PORT": str(ports["bot"]),
@@ -260,6 +293,9 @@ async def run(requests: int, concurrency: int, rounds: int) -> int:
             {},
         ),
     ]
+    write_app = ["--bare-port", str(ports["bare-write"]), stub.url, "--pbr"]
+    write_app += ["--redis-socket", str(EmbeddedRedis(data_dir).socket)]
+    processes.append(spawn(["-m", "bench.slack_checkin", *write_app], {}))
     connector = aiohttp.TCPConnector(limit=concurrency)
     http = aiohttp.ClientSession(connector=connector)
     try:
@@ -271,12 +307,15 @@ async def run(requests: int, concurrency: int, rounds: int) -> int:
         async with http.post(bot_url, data=body, headers=signed(body)) as response:
             assert response.status == 200, await response.text()
         results: dict[str, list[Result]] = {name: [] for name in ports}
+        pids = {name: process.pid for name, process in zip(ports, processes, strict=True)}
         for name, port in ports.items():  # warm-up: connections, name cache, JIT-free but fair
-            await load(http, name, f"http://127.0.0.1:{port}/slack/events", hook, 300, concurrency)
+            url = f"http://127.0.0.1:{port}/slack/events"
+            await load(http, name, url, hook, 300, concurrency, pids[name])
         for _ in range(rounds):
             for name, port in ports.items():
                 url = f"http://127.0.0.1:{port}/slack/events"
-                results[name].append(await load(http, name, url, hook, requests, concurrency))
+                result = await load(http, name, url, hook, requests, concurrency, pids[name])
+                results[name].append(result)
         await asyncio.sleep(1.5)  # let the last board edit land
         alone = await asyncio.to_thread(router_rate, requests)
         return report(results, requests, concurrency, stub, alone)
@@ -296,6 +335,7 @@ def merged(parts: list[Result]) -> Result:
         sum(p.seconds for p in parts),
         [x for p in parts for x in p.latencies],
         sum(p.failures for p in parts),
+        sum(p.cpu_seconds for p in parts),
     )
 
 
@@ -311,18 +351,22 @@ def report(
         "bot": "Lifeline /checkin (full)",
         "bare": "bare bolt, defaults",
         "bare-pbr": "bare bolt, process_before_response",
+        "bare-write": "bare bolt, pbr + one Redis SET",
     }
     print(f"{requests} signed /checkin requests × {len(results['bot'])} rounds, "
           f"{concurrency} concurrent, loopback, {os.cpu_count()} CPUs")  # fmt: skip
-    print(f"{'target':38} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'failed':>7}")
+    print(
+        f"{'target':38} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'failed':>7} {'CPU µs/req':>11}"
+    )
     for name, row in rows.items():
         print(
             f"{labels[name]:38} {row.throughput:8.0f} {row.percentile(0.5) * 1000:8.2f} "
-            f"{row.percentile(0.99) * 1000:8.2f} {row.failures:7d}"
+            f"{row.percentile(0.99) * 1000:8.2f} {row.failures:7d} "
+            f"{row.cpu_per_request * 1e6:11.0f}"
         )
     bot = rows["bot"]
     ok = bot.failures == 0
-    for name in ("bare", "bare-pbr"):
+    for name in ("bare", "bare-pbr", "bare-write"):
         bare = rows[name]
         ratio_t = bot.throughput / bare.throughput
         ratio_p = bot.percentile(0.99) / bare.percentile(0.99)
@@ -347,6 +391,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--bare-port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--pbr", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--redis-socket", help=argparse.SUPPRESS)
     parser.add_argument("--router-only", type=int, help=argparse.SUPPRESS)
     parser.add_argument("api_url", nargs="?", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -354,7 +399,7 @@ def main() -> int:
         router_only(args.router_only, args.concurrency)
         return 0
     if args.bare_port:
-        bare_server(args.bare_port, args.api_url, args.pbr)
+        bare_server(args.bare_port, args.api_url, args.pbr, args.redis_socket)
         return 0
     if not 1 <= args.requests <= 100_000:
         parser.error("--requests must be between 1 and 100000")
