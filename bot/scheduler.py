@@ -8,6 +8,7 @@ process that dies mid-job leaves it to fire again when the lease runs out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -74,6 +75,7 @@ class Scheduler:
         self._poll = poll_seconds
         self._lease = lease
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def run_due(self) -> int:
         """Claim and run every job that is due; returns how many ran."""
@@ -99,14 +101,25 @@ class Scheduler:
         self._task = asyncio.create_task(self._loop())
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.run_due()
             except Exception:
                 log.exception("scheduler.poll_failed")
-            await asyncio.sleep(self._poll)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._poll)
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace: float = 5.0) -> None:
+        """Let the poll in hand finish, then leave; cancel only if it overruns `grace`.
+
+        Not cancel-first: a cancellation that lands inside a redis-py call can be swallowed
+        there (seen on Python 3.11: the task stayed `cancelling` and polled on, and shutdown
+        waited for it for ever). The flag ends the loop whatever happens to the cancel.
+        """
+        self._stopping.set()
+        if self._task is None:
+            return
+        _, late = await asyncio.wait({self._task}, timeout=grace)
+        if late:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
