@@ -72,8 +72,8 @@ class EventBus:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def subscribe(self, subscriber: Subscriber, kind: type, *more: type) -> None:
-        """`subscriber` hears events of `kinds` only: a check-in wakes the board and nothing else
-        (each delivery is a task, and check-ins are the hot path)."""
+        """`subscriber` hears only events of the kinds named: a check-in wakes the board and
+        nothing else (each delivery is a task, and check-ins are the hot path)."""
         self._subscribers.append((subscriber, (kind, *more)))
 
     def publish(self, event: Event) -> None:

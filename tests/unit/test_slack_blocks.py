@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import Block, ButtonElement, ConfirmObject
 
 from bot.reply import Action, Reply, ReplyField, Row, Table
-from bot.transports.slack.blocks import SlackMessage, render, render_one
+from bot.transports.slack.blocks import SlackMessage, as_json, render, render_one
 from tests.slack_api_stub import Call, _invalid_message
 
 
@@ -178,3 +178,13 @@ def test_every_block_is_exactly_what_slack_sdks_models_serialize_and_validate() 
         model = Block.parse(block)
         assert model is not None
         assert model.to_dict() == block
+
+
+def test_a_model_with_its_own_serialization_keeps_it() -> None:
+    confirm = ConfirmObject(title="Close the incident?", text="Everyone stops reporting.")
+
+    assert as_json(confirm) == confirm.to_dict()
+    assert (
+        as_json(ButtonElement(text="Up", action_id="a", confirm=confirm))
+        == ButtonElement(text="Up", action_id="a", confirm=confirm).to_dict()
+    )

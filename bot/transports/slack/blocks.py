@@ -135,6 +135,8 @@ def as_json(model: JsonObject) -> dict[str, Any]:
     the limits are already kept by construction here (`fit`, `clip`, the MAX_* constants).
     tests/unit/test_slack_blocks.py holds this equal to `to_dict()` for every shape built here,
     and the Web API stand-in validates every message the tests send."""
+    if type(model).to_dict is not JsonObject.to_dict:  # a model with its own serialization
+        return dict(model.to_dict())
     found: dict[str, Any] = {}
     for key in model.attributes:
         value = getattr(model, key, None)
