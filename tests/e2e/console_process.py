@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -18,6 +20,24 @@ def console_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env["LIFELINE_DATA_DIR"] = str(data_dir)
     env.update(extra)
     return env
+
+
+def stop_leftovers(data_dir: Path) -> None:
+    """Kill whatever still runs on `data_dir`: a bot a failed test left behind (found by the
+    LIFELINE_DATA_DIR in its environment) and its redis-server (which rewrites its title, and
+    with it what /proc shows of its environment, to name its socket under the data dir)."""
+    marker = f"LIFELINE_DATA_DIR={data_dir}".encode()
+    for process in Path("/proc").iterdir():
+        if not process.name.isdigit() or int(process.name) == os.getpid():
+            continue
+        try:
+            title = (process / "cmdline").read_bytes()
+            environment = (process / "environ").read_bytes().split(b"\0")
+        except OSError:  # gone already, or not ours to read
+            continue
+        if marker in environment or f"{data_dir}/redis/".encode() in title:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(process.name), signal.SIGKILL)
 
 
 def run_console(

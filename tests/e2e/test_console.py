@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.console_process import alive, redis_pid, run_console, start_console, wait_for
+from tests.e2e.console_process import (
+    alive,
+    redis_pid,
+    run_console,
+    start_console,
+    stop_leftovers,
+    wait_for,
+)
 
 
 @pytest.fixture
@@ -17,9 +24,7 @@ def data_dir() -> Iterator[Path]:
     """Short on purpose: the embedded Redis socket path must fit in 100 characters."""
     directory = Path(tempfile.mkdtemp(prefix="ll-e2e-", dir="/tmp"))
     yield directory
-    pid = redis_pid(directory)
-    if pid is not None and alive(pid):
-        os.kill(pid, signal.SIGKILL)
+    stop_leftovers(directory)
     shutil.rmtree(directory, ignore_errors=True)
 
 

@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.console_process import REPO, console_env
+from tests.e2e.console_process import REPO, console_env, stop_leftovers
 
 
 @pytest.fixture
 def data_dir() -> Iterator[Path]:
     directory = Path(tempfile.mkdtemp(prefix="ll-tty-", dir="/tmp"))
     yield directory
+    stop_leftovers(directory)
     shutil.rmtree(directory, ignore_errors=True)
 
 
