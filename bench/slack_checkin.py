@@ -3,14 +3,14 @@
     python -m bench.slack_checkin [--requests 3000] [--concurrency 50] [--rounds 3]
 
 The bot runs as `python -m bot serve` (its embedded redis-server, AOF with appendfsync always,
-an incident open so every check-in schedules a board edit). The bare apps are slack-bolt
-AsyncApps on the same aiohttp adapter whose only listener acks: one with bolt's defaults, one
-with `process_before_response=True` (how Lifeline runs bolt), and one that also SETs the text in
-the bot's Redis before it acks (what recording before answering costs any bolt app). Each runs
-in its own process; the load generator and the Slack Web API stand-in share this one. Loopback
-only; the request count is bounded. The targets (throughput ≥ 0.7×, p99 ≤ 1.5×) are judged
-against the faster ack-only app; the other ratios are printed for comparison, with each
-server's CPU time per request."""
+an incident open so every check-in schedules a board edit). The baselines (bench/bare_bolt.py)
+are slack-bolt AsyncApps on the same aiohttp adapter whose only listener acks: one with bolt's
+defaults, one with `process_before_response=True` (how Lifeline runs bolt), and one that also
+SETs the text in the bot's Redis before it acks (what recording before answering costs any bolt
+app). Each runs in its own process; the load generator and the Slack Web API stand-in share this
+one. Loopback only; the request count is bounded. The targets (throughput ≥ 0.7×, p99 ≤ 1.5×)
+are judged against the faster ack-only app; the other ratios are printed for comparison, with
+each server's CPU time per request."""
 
 from __future__ import annotations
 
@@ -20,10 +20,8 @@ import hashlib
 import hmac
 import itertools
 import os
-import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,65 +32,12 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from bench.bare_bolt import SECRET, TOKEN
+from bench.processes import ROOT, cpu_seconds, free_port, spawn, wait_ready
 from bot.embedded_redis import EmbeddedRedis
 
-SECRET = "bench-signing-secret"
-TOKEN = "xoxb-bench-token"
 DEPARTMENTS = ("pharmacy", "lab", "radiology", "emergency", "icu", "surgery", "nursing")
 STATES = ("up", "partial", "down")
-ROOT = Path(__file__).resolve().parent.parent
-
-
-# The bare app -------------------------------------------------------------------------------
-
-
-def bare_server(
-    port: int, api_url: str, process_before_response: bool, redis_socket: str | None
-) -> None:
-    """A bolt app whose only listener acks — or, given `redis_socket`, first SETs the text in the
-    bot's own Redis (AOF, appendfsync always), as any bot that records before it answers must."""
-    from aiohttp import web
-    from redis.asyncio import Redis
-    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-    from slack_bolt.app.async_app import AsyncApp
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    async def main() -> None:
-        client = AsyncWebClient(token=TOKEN, base_url=api_url)
-        app = AsyncApp(
-            name="bare",
-            client=client,
-            signing_secret=SECRET,
-            process_before_response=process_before_response,
-        )
-
-        redis = Redis(unix_socket_path=redis_socket) if redis_socket else None
-
-        @app.command(re.compile(r"^/"))
-        async def only_ack(ack, body):  # type: ignore[no-untyped-def]
-            if redis is not None:
-                await redis.set(f"bench:{body['trigger_id']}", body["text"])
-            await ack()
-
-        async def events(request: web.Request) -> web.Response:
-            response = await app.async_dispatch(await to_bolt_request(request))
-            return await to_aiohttp_response(response)
-
-        async def ready(request: web.Request) -> web.Response:
-            return web.Response(text="ok")
-
-        web_app = web.Application()
-        web_app.router.add_post("/slack/events", events)
-        web_app.router.add_get("/readyz", ready)
-        runner = web.AppRunner(web_app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        stop = asyncio.Event()
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        await stop.wait()
-        await runner.cleanup()
-
-    asyncio.run(main())
 
 
 # The router alone ---------------------------------------------------------------------------
@@ -175,13 +120,6 @@ class Result:
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def signed(body: str) -> dict[str, str]:
     stamp = str(int(time.time()))
     digest = hmac.new(SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
@@ -239,38 +177,6 @@ async def load(
     return Result(name, seconds, latencies, failures, cpu_seconds(pid) - cpu_before)
 
 
-# Processes --------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def wait_ready(http: aiohttp.ClientSession, url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            async with http.get(url) as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not become ready")
-
-
-def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, *args],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 async def run(requests: int, concurrency: int, rounds: int) -> int:
     sys.path.insert(0, str(ROOT))
     from tests.slack_api_stub import SlackApiStub
@@ -285,17 +191,16 @@ async def run(requests: int, concurrency: int, rounds: int) -> int:
     }  # fmt: skip
     for name in ("REDIS_URL", "SLACK_APP_TOKEN", "SLACK_COMMAND_PREFIX", "LIFELINE_CONFIG"):
         os.environ.pop(name, None)
-    processes = [
-        spawn(["-m", "bot", "serve"], bot_env),
-        spawn(["-m", "bench.slack_checkin", "--bare-port", str(ports["bare"]), stub.url], {}),
-        spawn(
-            ["-m", "bench.slack_checkin", "--bare-port", str(ports["bare-pbr"]), stub.url, "--pbr"],
-            {},
-        ),
-    ]
-    write_app = ["--bare-port", str(ports["bare-write"]), stub.url, "--pbr"]
-    write_app += ["--redis-socket", str(EmbeddedRedis(data_dir).socket)]
-    processes.append(spawn(["-m", "bench.slack_checkin", *write_app], {}))
+    redis_socket = str(EmbeddedRedis(data_dir).socket)
+    baselines = {
+        "bare": [],
+        "bare-pbr": ["--pbr"],
+        "bare-write": ["--pbr", "--redis-socket", redis_socket],
+    }
+    processes = [spawn(["-m", "bot", "serve"], bot_env)]
+    for name, options in baselines.items():
+        bare_app = ["-m", "bench.bare_bolt", str(ports[name]), stub.url, *options]
+        processes.append(spawn(bare_app, {}))
     connector = aiohttp.TCPConnector(limit=concurrency)
     http = aiohttp.ClientSession(connector=connector)
     try:
@@ -389,17 +294,10 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=3000, help="per target per round")
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--bare-port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--pbr", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--redis-socket", help=argparse.SUPPRESS)
     parser.add_argument("--router-only", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("api_url", nargs="?", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.router_only:
         router_only(args.router_only, args.concurrency)
-        return 0
-    if args.bare_port:
-        bare_server(args.bare_port, args.api_url, args.pbr, args.redis_socket)
         return 0
     if not 1 <= args.requests <= 100_000:
         parser.error("--requests must be between 1 and 100000")
