@@ -20,11 +20,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.embedded_redis import EmbeddedRedis
-from bot.facility import Department, FacilityConfig
-from bot.log_store import LogQuery
-from bot.models import Actor, LogEntry, LogKind
-from bot.store import Store
+from bot.domain.facility import Department, FacilityConfig
+from bot.domain.log_query import LogQuery
+from bot.domain.models import Actor, LogEntry, LogKind
+from bot.storage.embedded_redis import EmbeddedRedis
+from bot.storage.store import Store
 
 COMMON = [f"dept-{n:02d}" for n in range(19)]
 RARE = "rare-unit"

@@ -34,7 +34,7 @@ import aiohttp
 
 from bench.bare_bolt import SECRET, TOKEN
 from bench.processes import ROOT, cpu_seconds, free_port, spawn, wait_ready
-from bot.embedded_redis import EmbeddedRedis
+from bot.storage.embedded_redis import EmbeddedRedis
 
 DEPARTMENTS = ("pharmacy", "lab", "radiology", "emergency", "icu", "surgery", "nursing")
 STATES = ("up", "partial", "down")
@@ -47,17 +47,17 @@ def router_only(requests: int, concurrency: int) -> None:
     """The same check-ins straight into the router (no HTTP, no Slack): prints check-ins/s."""
     from datetime import UTC, datetime
 
-    from bot.app import Lifeline
-    from bot.command import Command
-    from bot.facility import FacilityConfig
-    from bot.logging_setup import configure_logging
-    from bot.models import Actor
-    from bot.settings import Settings
+    from bot.app import build_lifeline
+    from bot.config.settings import Settings
+    from bot.domain.command import Command
+    from bot.domain.facility import FacilityConfig
+    from bot.domain.models import Actor
+    from bot.observability.logging_setup import configure_logging
 
     async def main() -> None:
         data_dir = Path(tempfile.mkdtemp(prefix="ll-bench-", dir="/tmp"))
         settings = Settings(_env_file=None, LIFELINE_DATA_DIR=data_dir)
-        lifeline = await Lifeline.start(settings, FacilityConfig())
+        lifeline = await build_lifeline(settings, FacilityConfig(), transports=[])
         numbers = itertools.count()
 
         def command(text: str) -> Command:

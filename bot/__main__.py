@@ -14,14 +14,16 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from bot.app import Lifeline
-from bot.embedded_redis import EmbeddedRedisError
-from bot.facility import ConfigError, FacilityConfig, load_facility
-from bot.logging_setup import configure_logging
-from bot.runbook_library import default_directory, run_check
-from bot.runbook_model import schema_text
+from bot.app import Core, build_lifeline
+from bot.config.facility_file import load_facility
+from bot.config.settings import Settings
+from bot.config.tuning import Tuning
+from bot.domain.facility import ConfigError, FacilityConfig
+from bot.domain.runbook import schema_text
+from bot.observability.logging_setup import configure_logging
 from bot.serve import serve
-from bot.settings import Settings
+from bot.services.runbook_library import default_directory, run_check
+from bot.storage.embedded_redis import EmbeddedRedisError
 from bot.transports.console import ConsoleTransport
 
 log = structlog.get_logger(__name__)
@@ -136,13 +138,22 @@ def _login_name() -> str:
 async def _console(
     settings: Settings, facility: FacilityConfig, user: str, roles: frozenset[str]
 ) -> int:
-    lifeline = await Lifeline.start(settings, facility)
-    try:
+    consoles: list[ConsoleTransport] = []
+
+    def console_transport(core: Core) -> ConsoleTransport:
         console = ConsoleTransport(
-            lifeline.router, user, roles, history=settings.data_dir / "console_history"
+            core.router, user, roles, history=settings.data_dir / "console_history"
         )
-        # No live board here: a terminal can't edit it, and `status` shows it on demand.
-        lifeline.attach({console.name: console}, live_board=False)
+        consoles.append(console)
+        return console
+
+    # No live board here: a terminal can't edit it, and `status` shows it on demand.
+    lifeline = await build_lifeline(
+        settings, facility, [console_transport], tuning=Tuning(live_board=False)
+    )
+    [console] = consoles
+    try:
+        await lifeline.start()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, console.request_stop)
@@ -153,7 +164,7 @@ async def _console(
 
 
 async def _serve(settings: Settings, facility: FacilityConfig) -> int:
-    lifeline = await Lifeline.start(settings, facility)
+    lifeline = await build_lifeline(settings, facility)
     try:
         await serve(lifeline)
     finally:

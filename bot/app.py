@@ -1,96 +1,91 @@
-"""Assembly: one store, one router, the transports that are configured, and their lifecycle."""
+"""One assembly: settings + facility + transports → a fully wired Lifeline; and its lifecycle."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import structlog
+from aiohttp import web
 
-from bot.context import Context
-from bot.events import (
-    BoardChanged,
-    BroadcastAcked,
-    BroadcastSent,
-    EventBus,
-    IncidentClosed,
-    IncidentOpened,
-    RollCallRequested,
-)
-from bot.facility import FacilityConfig
-from bot.fanout import Broadcaster
-from bot.live_board import LiveBoard
-from bot.metrics import Metrics
-from bot.redis_connection import RedisConnection, connect_redis
-from bot.rollcall import ROLLCALL_JOB, RollCaller
-from bot.router import Router
-from bot.runbook_library import RunbookLibrary, default_directory
-from bot.scheduler import Scheduler
-from bot.settings import Settings
-from bot.store import Store
-from bot.transports.base import Transport
+from bot.config.settings import Settings
+from bot.config.tuning import Tuning
+from bot.dispatch.context import CommandSpec, Context
+from bot.dispatch.router import Router
+from bot.domain.clock import utc_now
+from bot.domain.delivery import Transport
+from bot.domain.facility import FacilityConfig
+from bot.observability.metrics import Metrics
+from bot.services import fanout, live_board, rollcall
+from bot.services.event_bus import EventBus
+from bot.services.fanout import Broadcaster
+from bot.services.live_board import LiveBoard
+from bot.services.rollcall import ROLLCALL_JOB, RollCaller
+from bot.services.runbook_library import RunbookLibrary, default_directory
+from bot.services.scheduler import Scheduler
+from bot.storage.connection import RedisConnection, connect_redis
+from bot.storage.store import Store
 from handlers import command_specs
 
 log = structlog.get_logger(__name__)
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
 
+@dataclass(frozen=True)
+class Core:
+    """What a transport is built from: the router it hands commands to, and the store's seams
+    it uses (event de-duplication, which broadcast a message carries)."""
+
+    settings: Settings
+    facility: FacilityConfig
+    tuning: Tuning
+    router: Router
+    store: Store
+    metrics: Metrics
+
+
+TransportFactory = Callable[[Core], Transport]
+
+
+@runtime_checkable
+class ServesHttp(Protocol):
+    """A transport that receives over the bot's own HTTP server (Slack in HTTP mode)."""
+
+    def routes(self) -> list[web.RouteDef]: ...
+
+
 @dataclass
 class Lifeline:
     settings: Settings
     facility: FacilityConfig
+    tuning: Tuning
     connection: RedisConnection
     store: Store
     events: EventBus
     router: Router
     metrics: Metrics
-    readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
-    transports: dict[str, Transport] = field(default_factory=dict)
+    transports: dict[str, Transport]
+    broadcaster: Broadcaster
+    rollcaller: RollCaller
+    scheduler: Scheduler
     live_board: LiveBoard | None = None
-    broadcaster: Broadcaster | None = None
-    scheduler: Scheduler | None = None
+    readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
 
-    @classmethod
-    async def start(cls, settings: Settings, facility: FacilityConfig) -> Lifeline:
-        connection = await connect_redis(settings)
-        store = Store(connection.client, facility)
-        events = EventBus()
-        metrics = Metrics()
-        runbooks = RunbookLibrary(default_directory())  # read on first use, not at start-up
-        context = Context(store, facility, events, runbooks=runbooks)
-        router = Router(context, command_specs(), metrics)
-        log.info("lifeline.started", facility=facility.facility, redis=connection.description)
-        app = cls(settings, facility, connection, store, events, router, metrics)
-        app.readiness["redis"] = store.ping
-        return app
+    def http_routes(self) -> list[web.RouteDef]:
+        return [
+            route
+            for transport in self.transports.values()
+            if isinstance(transport, ServesHttp)
+            for route in transport.routes()
+        ]
 
-    def attach(
-        self,
-        transports: dict[str, Transport],
-        board: LiveBoard | None = None,
-        *,
-        live_board: bool = True,
-        edit_interval: float = 1.0,
-    ) -> None:
-        """Connect transports to the services that post on their own: the live board, broadcast
-        fan-out and roll calls, and start the scheduler that fires reminders. `edit_interval`
-        is the least time between two edits of one message (board, broadcast counts)."""
-        context = self.router.context
-        self.transports = transports
-        for name, transport in transports.items():
-            self.readiness[name] = transport.ready
-        if live_board:
-            self.live_board = board or LiveBoard(context, transports, edit_interval)
-            self.events.subscribe(
-                self.live_board.on_event, IncidentOpened, BoardChanged, IncidentClosed
-            )
-        self.broadcaster = Broadcaster(context, transports, edit_interval)
-        self.events.subscribe(self.broadcaster.on_event, BroadcastSent, BroadcastAcked)
-        rollcaller = RollCaller(context, transports)
-        self.events.subscribe(rollcaller.on_event, RollCallRequested)
-        self.scheduler = Scheduler(
-            self.store.schedule, context.now, {ROLLCALL_JOB: rollcaller.remind}
-        )
+    async def start(self) -> None:
+        """Start the transports and the scheduler that fires reminders."""
+        for transport in self.transports.values():
+            await transport.start()
         self.scheduler.start()
 
     async def ready(self) -> dict[str, bool]:
@@ -100,15 +95,93 @@ class Lifeline:
                 results[name] = await check()
             except Exception:
                 results[name] = False
+        self.metrics.redis_reachable(results.get("redis", False))
         return results
 
     async def close(self) -> None:
-        if self.scheduler is not None:
-            await self.scheduler.stop()
+        for transport in self.transports.values():
+            await transport.stop()
+        await self.scheduler.stop()
         await self.events.drain()
         if self.live_board is not None:
             await self.live_board.settle()
-        if self.broadcaster is not None:
-            await self.broadcaster.settle()
+        await self.broadcaster.settle()
         await self.connection.close()
         log.info("lifeline.stopped")
+
+
+async def build_lifeline(
+    settings: Settings,
+    facility: FacilityConfig,
+    transports: Sequence[TransportFactory] | None = None,
+    *,
+    tuning: Tuning | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    runbooks_dir: Path | None = None,
+    commands: Sequence[CommandSpec] | None = None,
+) -> Lifeline:
+    """Connect to Redis and wire every part. `transports` defaults to those the settings
+    configure (Slack, Matrix); `commands` to every handler's. Nothing is started yet:
+    `await lifeline.start()` does that."""
+    tuning = tuning or Tuning()
+    connection = await connect_redis(settings)
+    store = Store(connection.client, facility)
+    events = EventBus()
+    metrics = Metrics()
+    runbooks = RunbookLibrary(runbooks_dir or default_directory())  # read on first use
+    specs = tuple(command_specs() if commands is None else commands)
+    context = Context(store, facility, events, specs, clock, runbooks)
+    router = Router(context, metrics)
+    core = Core(settings, facility, tuning, router, store, metrics)
+    factories = configured_transports(settings) if transports is None else transports
+    built = [factory(core) for factory in factories]
+    wired = {transport.name: transport for transport in built}
+
+    board = None
+    if tuning.live_board:
+        board = LiveBoard(store, facility, clock, wired, tuning.edit_interval)
+        events.subscribe(board.on_event, *live_board.EVENTS)
+    broadcaster = Broadcaster(store, facility, clock, wired, tuning.edit_interval)
+    events.subscribe(broadcaster.on_event, *fanout.EVENTS)
+    rollcaller = RollCaller(store, facility, clock, wired)
+    events.subscribe(rollcaller.on_event, *rollcall.EVENTS)
+    scheduler = Scheduler(
+        store.schedule,
+        clock,
+        {ROLLCALL_JOB: rollcaller.remind},
+        poll_seconds=tuning.scheduler_poll,
+        lease=tuning.scheduler_lease,
+    )
+    readiness: dict[str, ReadinessCheck] = {"redis": store.ping}
+    readiness.update({name: transport.ready for name, transport in wired.items()})
+    log.info("lifeline.built", facility=facility.facility, redis=connection.description,
+             transports=list(wired))  # fmt: skip
+    return Lifeline(
+        settings, facility, tuning, connection, store, events, router, metrics, wired,
+        broadcaster, rollcaller, scheduler, board, readiness,
+    )  # fmt: skip
+
+
+def configured_transports(settings: Settings) -> list[TransportFactory]:
+    """Each chat transport whose settings are present."""
+    factories: list[TransportFactory] = []
+    if settings.slack_enabled:
+        factories.append(slack_transport)
+    if settings.matrix_enabled:
+        factories.append(matrix_transport)
+    return factories
+
+
+def slack_transport(core: Core) -> Transport:
+    from bot.transports.slack import SlackConfig, SlackTransport
+
+    config = SlackConfig.from_settings(core.settings, core.tuning)
+    return SlackTransport(config, core.router, core.store, core.metrics)
+
+
+def matrix_transport(core: Core) -> Transport:
+    from bot.transports.matrix import MatrixConfig, MatrixTransport
+
+    config = MatrixConfig.from_settings(core.settings, core.tuning)
+    # A ✅ reaction on a broadcast's copy acknowledges it: the store says which broadcast.
+    return MatrixTransport(config, core.router, core.metrics, broadcasts=core.store)

@@ -12,34 +12,9 @@ import structlog
 from aiohttp import web
 
 from bot.app import Lifeline
-from bot.transports.base import Transport
-from bot.web import create_web_app
+from bot.web.server import create_web_app
 
 log = structlog.get_logger(__name__)
-
-
-def configured_transports(lifeline: Lifeline, web_app: web.Application) -> dict[str, Transport]:
-    """Each transport whose settings are present. Slack and Matrix add themselves here."""
-    transports: dict[str, Transport] = {}
-    if lifeline.settings.slack_enabled:
-        from bot.transports.slack import SlackConfig, SlackTransport
-
-        store = lifeline.store
-        config = SlackConfig.from_settings(lifeline.settings)
-        slack = SlackTransport(config, lifeline.router, store.redis, store.keys, lifeline.metrics)
-        if not slack.socket_mode:
-            slack.mount(web_app)  # POST /slack/events beside /healthz, /readyz, /metrics
-        transports[slack.name] = slack
-    if lifeline.settings.matrix_enabled:
-        from bot.transports.matrix import MatrixConfig, MatrixTransport
-
-        matrix = MatrixTransport(
-            MatrixConfig.from_settings(lifeline.settings),
-            lifeline.router,
-            broadcasts=lifeline.store,  # a ✅ reaction on a broadcast's copy acknowledges it
-        )
-        transports[matrix.name] = matrix
-    return transports
 
 
 def settle_garbage_collector() -> None:
@@ -59,18 +34,19 @@ def stop_on_signals(task: asyncio.Future[Any]) -> None:
 
 
 async def serve(lifeline: Lifeline) -> None:
+    """Runs until a signal; the caller closes `lifeline` afterwards."""
     settings = lifeline.settings
-    web_app = create_web_app(lifeline)
-    transports = configured_transports(lifeline, web_app)
-    lifeline.attach(transports)
+    web_app = create_web_app(lifeline.ready, lifeline.metrics, lifeline.http_routes())
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     try:
-        for transport in transports.values():
-            await transport.start()
+        await lifeline.start()
         await web.TCPSite(runner, settings.host, settings.port).start()
         log.info(
-            "web.listening", host=settings.host, port=settings.port, transports=list(transports)
+            "web.listening",
+            host=settings.host,
+            port=settings.port,
+            transports=list(lifeline.transports),
         )
         settle_garbage_collector()
         forever: asyncio.Future[object] = asyncio.get_running_loop().create_future()
@@ -78,6 +54,4 @@ async def serve(lifeline: Lifeline) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await forever
     finally:
-        for transport in transports.values():
-            await transport.stop()
         await runner.cleanup()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.context import CommandSpec
+from bot.dispatch.context import CommandSpec
 from handlers import broadcast, help, incident, log, rollcall, runbook, status
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from bot.broadcasts import PRIORITY_LABELS, Ack, AlreadyAcknowledged, Broadcast, Priority
-from bot.command import Command, Words
-from bot.context import CommandSpec, Context
-from bot.errors import UserError
-from bot.events import BroadcastAcked, BroadcastSent
-from bot.parsing import check_note
-from bot.permissions import COMMAND_ROLES, INCIDENT_COMMANDER, require, roles_of
-from bot.reply import Action, Reply, ReplyField, Row, Table
-from bot.timefmt import format_time
+from bot.dispatch.context import CommandSpec, Context
+from bot.domain.broadcast import PRIORITY_LABELS, Ack, Broadcast, Priority
+from bot.domain.command import Command, Words
+from bot.domain.errors import AlreadyAcknowledged, UserError
+from bot.domain.events import BroadcastAcked, BroadcastSent
+from bot.domain.parsing import check_note
+from bot.domain.permissions import COMMAND_ROLES, INCIDENT_COMMANDER, require, roles_of
+from bot.domain.reply import Reply, ReplyField, Row, Table
+from bot.domain.timefmt import format_time
 
 USAGE = "broadcast [urgent|normal|info] <text>"
 PRIORITIES: tuple[Priority, ...] = ("urgent", "normal", "info")
@@ -58,25 +58,6 @@ async def run(command: Command, words: Words, ctx: Context) -> Reply:
         ],
         ephemeral=True,
         outcome="recorded",
-    )
-
-
-def broadcast_reply(broadcast: Broadcast, acks: int, ctx: Context) -> Reply:
-    """The copy every channel receives; its footer carries the acknowledgement count."""
-    when = format_time(broadcast.at, ctx.facility.tz, ctx.now())
-    fields = [
-        ReplyField(label="From", value=f"{broadcast.sender.name} ({broadcast.sender_role})"),
-        ReplyField(label="Priority", value=PRIORITY_LABELS[broadcast.priority]),
-        ReplyField(label="Time", value=when),
-    ]
-    if broadcast.incident_id:
-        fields.append(ReplyField(label="Incident", value=broadcast.incident_id))
-    return Reply(
-        title=f"{broadcast.id} · {broadcast.priority.upper()} · General Message",
-        fields=fields,
-        lines=[broadcast.text],
-        actions=[Action(label="Acknowledge", command=f"ack {broadcast.id}", style="primary")],
-        footer=f"Acknowledged by {acks} · reply ack {broadcast.id}",
     )
 
 

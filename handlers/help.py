@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.command import Command, Words
-from bot.context import CommandSpec, Context
-from bot.errors import UserError
-from bot.permissions import roles_of
-from bot.reply import Reply
+from bot.dispatch.context import CommandSpec, Context
+from bot.domain.command import Command, Words
+from bot.domain.errors import UserError
+from bot.domain.permissions import roles_of
+from bot.domain.reply import Reply
 
 
 async def run(command: Command, words: Words, ctx: Context) -> Reply:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
-from bot.command import Command, Words
-from bot.context import CommandSpec, Context
-from bot.errors import UserError
-from bot.events import BoardChanged, IncidentClosed, IncidentOpened
-from bot.models import Incident, LogEntry, LogKind, State
-from bot.parsing import check_note, parse_mention
-from bot.permissions import COMMAND_ROLES, require
-from bot.reply import Reply, ReplyField
-from bot.store import IncidentAlreadyOpen, IncidentNotOpen
-from bot.timefmt import format_age, format_time
-from handlers.board import effective_state
+from bot.dispatch.context import CommandSpec, Context
+from bot.domain.command import Command, Words
+from bot.domain.department_state import effective_state, state_summary
+from bot.domain.errors import IncidentAlreadyOpen, IncidentNotOpen, UserError
+from bot.domain.events import BoardChanged, IncidentClosed, IncidentOpened
+from bot.domain.models import Incident, LogEntry, LogKind
+from bot.domain.parsing import check_note, parse_mention
+from bot.domain.permissions import COMMAND_ROLES, require
+from bot.domain.reply import Reply, ReplyField
+from bot.domain.timefmt import format_age, format_time
 
 MAX_TITLE_CHARS = 200
 USAGE_START = "incident start <title> [sev 1-3] [drill]"
@@ -52,14 +49,12 @@ async def _show(ctx: Context) -> Reply:
     now = ctx.now()
     tz = ctx.facility.tz
     latest = await ctx.store.latest_checkins([d.id for d in ctx.facility.departments])
-    counts: Counter[State] = Counter(
-        effective_state(latest.get(d.id), incident, now, ctx)[0] for d in ctx.facility.departments
-    )
-    reported = " · ".join(
-        f"{state.value} {counts[state]}"
-        for state in (State.DOWN, State.PARTIAL, State.UP, State.NA, State.UNKNOWN)
-        if counts[state]
-    )
+    interval = ctx.facility.checkin_interval
+    states = [
+        effective_state(latest.get(d.id), incident, now, interval)[0]
+        for d in ctx.facility.departments
+    ]
+    reported = state_summary(states, lambda state: state.value)
     period = (
         f"{incident.period} ({format_time(incident.period_started_at, tz, now)}–"
         f"{format_time(incident.period_ends_at, tz, now)})"

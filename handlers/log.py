@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from bot.command import Command, Words
-from bot.context import CommandSpec, Context
-from bot.errors import UserError
-from bot.log_store import LogQuery
-from bot.models import LogEntry, LogKind
-from bot.parsing import find_department, parse_mention, unknown_department
-from bot.permissions import LOG_ROLES, require
-from bot.reply import Reply, Row, Table
-from bot.timefmt import format_time, parse_since
+from bot.dispatch.context import CommandSpec, Context
+from bot.domain.command import Command, Words
+from bot.domain.errors import UserError
+from bot.domain.log_query import LogQuery
+from bot.domain.models import LogEntry, LogKind
+from bot.domain.parsing import find_department, parse_mention, unknown_department
+from bot.domain.permissions import LOG_ROLES, require
+from bot.domain.reply import Reply, Row, Table
+from bot.domain.timefmt import format_time, parse_since
 
 EXPORT_NOT_YET = (
     "Exporting the log as a file is not available yet. Query it with filters instead "

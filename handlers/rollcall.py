@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from bot.command import Command, Words
-from bot.context import CommandSpec, Context
-from bot.errors import UserError
-from bot.events import RollCallRequested
-from bot.models import LogEntry, LogKind
-from bot.permissions import COMMAND_ROLES, require
-from bot.reply import Reply
-from bot.rollcall import missing_departments, rollcall_job
-from bot.timefmt import format_duration
+from bot.dispatch.context import CommandSpec, Context
+from bot.domain.command import Command, Words
+from bot.domain.errors import UserError
+from bot.domain.events import RollCallRequested
+from bot.domain.models import LogEntry, LogKind
+from bot.domain.permissions import COMMAND_ROLES, require
+from bot.domain.reply import Reply
+from bot.domain.timefmt import format_duration
+from bot.services.rollcall import missing_departments, rollcall_job
 
 NO_INCIDENT = (
     "No incident is open, so there is no roll call to run. Start one with: incident start <title>"
@@ -22,7 +22,7 @@ async def run(command: Command, words: Words, ctx: Context) -> Reply:
     require(command, ctx.facility, incident, COMMAND_ROLES, "run a roll call")
     if incident is None:
         raise UserError(NO_INCIDENT)
-    missing = await missing_departments(ctx, incident)
+    missing = await missing_departments(ctx.store, ctx.facility, incident, ctx.now())
     entry = LogEntry(
         at=ctx.now(),
         incident_id=incident.id,

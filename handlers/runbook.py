@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from bot.command import Command, Words
-from bot.context import CommandSpec, Context
-from bot.errors import Denied, UserError
-from bot.models import Incident
-from bot.parsing import check_note, find_department
-from bot.permissions import roles_of
-from bot.reply import Action, Reply
-from bot.runbook_model import Runbook, Step
-from bot.runbook_runs import Run, RunIncidentClosed, StepAlreadyDone, StepChange, StepNotDone
-from bot.timefmt import format_time
-from handlers.runbook_checklist import START_INCIDENT, checklist, done_count, one_step
+from bot.dispatch.context import CommandSpec, Context
+from bot.domain.command import Command, Words
+from bot.domain.errors import Denied, RunIncidentClosed, StepAlreadyDone, StepNotDone, UserError
+from bot.domain.models import Incident
+from bot.domain.parsing import check_note, find_department
+from bot.domain.permissions import roles_of
+from bot.domain.reply import Action, Reply
+from bot.domain.runbook import Runbook, Step
+from bot.domain.runbook_run import Run, StepChange
+from bot.domain.timefmt import format_time
+from bot.views.runbook_checklist import START_INCIDENT, checklist, done_count, one_step
 
 DONE_WORDS = frozenset({"done", "check", "tick", "complete", "completed"})
 UNDO_WORDS = frozenset({"undo", "uncheck", "untick", "reopen"})
@@ -96,7 +96,7 @@ def _reload(command: Command, ctx: Context) -> Reply:
 async def _post(command: Command, runbook_id: str, runbook: Runbook, ctx: Context) -> Reply:
     incident = await ctx.store.open_incident()
     if incident is None:
-        return checklist(runbook_id, runbook, None, None, ctx)
+        return checklist(runbook_id, runbook, None, None, ctx.facility.tz, ctx.now())
     try:
         started = await ctx.store.runbooks.start(
             command.id,
@@ -110,7 +110,7 @@ async def _post(command: Command, runbook_id: str, runbook: Runbook, ctx: Contex
     except RunIncidentClosed:
         raise UserError(f"{incident.id} was closed in the meantime; nothing was started.") from None
     found = await _load(ctx, incident, runbook_id, runbook)
-    reply = checklist(runbook_id, runbook, incident, found, ctx)
+    reply = checklist(runbook_id, runbook, incident, found, ctx.facility.tz, ctx.now())
     if started:
         reply.lines.insert(0, f"Started this runbook for {incident.id}.")
         reply.outcome = "recorded"
@@ -189,7 +189,7 @@ async def _after_change(
     ctx: Context,
 ) -> Reply:
     found = await _load(ctx, incident, runbook_id, runbook)
-    reply = checklist(runbook_id, runbook, incident, found, ctx)
+    reply = checklist(runbook_id, runbook, incident, found, ctx.facility.tz, ctx.now())
     reply.lines.insert(0, headline)
     reply.outcome = "recorded" if outcome == "recorded" else "ok"
     reply.edit_source = True

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from bot.command import Command, Words
-from bot.context import CommandSpec, Context
-from bot.errors import UserError
-from bot.events import BoardChanged
-from bot.facility import Department
-from bot.models import CheckIn, LogEntry, State
-from bot.parsing import check_note, parse_state, resolve_department
-from bot.reply import Action, Reply, ReplyField
-from bot.store import IncidentNotOpen
-from bot.timefmt import format_time
-from handlers.board import build_board, effective_state, incident_label
+from bot.dispatch.context import CommandSpec, Context
+from bot.domain.command import Command, Words
+from bot.domain.department_state import effective_state
+from bot.domain.errors import IncidentNotOpen, UserError
+from bot.domain.events import BoardChanged
+from bot.domain.facility import Department
+from bot.domain.models import CheckIn, LogEntry, State
+from bot.domain.parsing import check_note, parse_state, resolve_department
+from bot.domain.reply import Reply, ReplyField
+from bot.domain.timefmt import format_time
+from bot.services.board import build_board
+from bot.views.board import incident_label
+from bot.views.checkin_buttons import checkin_actions
 
 HISTORY = 5
 
 
 async def run(command: Command, words: Words, ctx: Context) -> Reply:
     if len(words) == 1:
-        return await build_board(ctx)
+        return await build_board(ctx.store, ctx.facility, ctx.now())
     dept, next_index = resolve_department(words, 1, ctx.facility)
     if next_index >= len(words):
         return await _department(dept, ctx)
@@ -57,7 +59,7 @@ async def _department(dept: Department, ctx: Context) -> Reply:
     incident = await ctx.store.open_incident()
     now = ctx.now()
     latest = (await ctx.store.latest_checkins([dept.id])).get(dept.id)
-    state, stale = effective_state(latest, incident, now, ctx)
+    state, stale = effective_state(latest, incident, now, ctx.facility.checkin_interval)
     current = state.value.upper() + (" (stale)" if stale else "")
     fields = [ReplyField(label="State", value=f"{current} — {state.label}")]
     if latest is not None and state.value != "unknown":
@@ -70,11 +72,7 @@ async def _department(dept: Department, ctx: Context) -> Reply:
         title=f"{dept.name} — {incident_label(incident)}",
         fields=fields,
         lines=["Recent check-ins:", *lines],
-        actions=[
-            Action(label="Up", command=f"status {dept.id} up", style="primary"),
-            Action(label="Partial", command=f"status {dept.id} partial"),
-            Action(label="Down", command=f"status {dept.id} down", style="danger"),
-        ],
+        actions=checkin_actions(dept.id),
     )
 
 

@@ -6,24 +6,24 @@ import asyncio
 import itertools
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from redis.asyncio import Redis
 
-from bot.command import Command
-from bot.context import Context
-from bot.embedded_redis import EmbeddedRedis
-from bot.events import EventBus
-from bot.facility import FacilityConfig, Roles
-from bot.metrics import Metrics
-from bot.models import Actor, Transport
-from bot.reply import Reply
-from bot.router import Router
-from bot.store import Store
-from handlers import command_specs
+from bot.app import Lifeline, build_lifeline
+from bot.config.settings import Settings
+from bot.config.tuning import Tuning
+from bot.domain.command import Command
+from bot.domain.facility import FacilityConfig, Roles
+from bot.domain.models import Actor, Transport
+from bot.domain.reply import Reply
+from bot.storage.embedded_redis import EmbeddedRedis
+from bot.storage.store import Store
 
 
 @pytest.fixture(scope="session")
@@ -72,10 +72,11 @@ def clock() -> Clock:
 class Bot:
     """Drives the router the way a transport does: `await bot.send("status", user="alice")`."""
 
-    def __init__(self, router: Router, store: Store, events: EventBus) -> None:
-        self.router = router
-        self.store = store
-        self.events = events
+    def __init__(self, lifeline: Lifeline) -> None:
+        self.lifeline = lifeline
+        self.router = lifeline.router
+        self.store = lifeline.store
+        self.events = lifeline.events
         self._ids = itertools.count(1)
 
     def command(
@@ -106,13 +107,53 @@ class Bot:
         return render_text(await self.send(text, user, **options))
 
 
-@pytest.fixture
-def store(redis: Redis, facility: FacilityConfig) -> Store:
-    return Store(redis, facility)
+def settings_for(redis_url: str, data_dir: Path, **more: Any) -> Settings:
+    """Settings as the environment would give them, with nothing read from the real one."""
+    return Settings(
+        _env_file=None, redis_url=SecretStr(redis_url), LIFELINE_DATA_DIR=data_dir, **more
+    )
+
+
+BuildLifeline = Callable[..., Awaitable[Lifeline]]
 
 
 @pytest.fixture
-def bot(store: Store, facility: FacilityConfig, clock: Clock) -> Bot:
-    events = EventBus()
-    context = Context(store, facility, events, clock=clock)
-    return Bot(Router(context, command_specs(), Metrics()), store, events)
+async def build_bot_lifeline(
+    redis: Redis,
+    redis_server: EmbeddedRedis,
+    facility: FacilityConfig,
+    clock: Clock,
+    tmp_path: Path,
+) -> AsyncIterator[BuildLifeline]:
+    """Lifelines assembled by `build_lifeline`, as `python -m bot` does, on the (flushed) test
+    Redis and the test clock; closed after the test. Options go to `build_lifeline`."""
+    built: list[Lifeline] = []
+
+    async def build(**options: Any) -> Lifeline:
+        options.setdefault("transports", [])
+        options.setdefault("clock", clock)
+        options.setdefault("tuning", Tuning(edit_interval=0.01))  # nothing waits on a slow edit
+        redis_url = options.pop("redis_url", redis_server.url)
+        settings = settings_for(redis_url, tmp_path / f"var{len(built)}")
+        lifeline = await build_lifeline(settings, options.pop("facility", facility), **options)
+        built.append(lifeline)
+        return lifeline
+
+    yield build
+    for lifeline in built:
+        await lifeline.close()
+
+
+@pytest.fixture
+async def lifeline(build_bot_lifeline: BuildLifeline) -> Lifeline:
+    return await build_bot_lifeline()
+
+
+@pytest.fixture
+def store(lifeline: Lifeline) -> Store:
+    return lifeline.store
+
+
+@pytest.fixture
+def bot(lifeline: Lifeline) -> Bot:
+    return Bot(lifeline)

@@ -8,7 +8,7 @@ import hmac
 import itertools
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -17,15 +17,15 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
-from bot.app import Lifeline
-from bot.embedded_redis import EmbeddedRedis
-from bot.facility import FacilityConfig
-from bot.live_board import LiveBoard
-from bot.serve import configured_transports
-from bot.settings import Settings
+from bot.app import Lifeline, build_lifeline
+from bot.config.settings import Settings
+from bot.config.tuning import RetryPolicy, Tuning
+from bot.dispatch.context import CommandSpec
+from bot.domain.facility import FacilityConfig
+from bot.services.live_board import LiveBoard
+from bot.storage.embedded_redis import EmbeddedRedis
 from bot.transports.slack import SlackTransport
-from bot.transports.slack.delivery import RetryPolicy
-from bot.web import create_web_app
+from bot.web.server import create_web_app
 from tests.slack_api_stub import SlackApiStub
 
 STAFF_NAMES = {"U1": "Dr. Alice Rivera", "U2": "Sam Okafor (Pharmacy)", "ic1": "Pat Chen"}
@@ -153,8 +153,7 @@ class SlackBot:
             await self.slack.drain()
             await self.lifeline.events.drain()
             await self.board.settle()
-            if self.lifeline.broadcaster is not None:
-                await self.lifeline.broadcaster.settle()
+            await self.lifeline.broadcaster.settle()
 
 
 @asynccontextmanager
@@ -166,7 +165,11 @@ async def running_bot(
     prefix: str = "",
     board_interval: float = 0.05,
     users: dict[str, str] | None = None,
+    retry: RetryPolicy = FAST_RETRIES,
+    commands: Sequence[CommandSpec] | None = None,
+    **tuning: Any,
 ) -> AsyncIterator[SlackBot]:
+    """The bot as `python -m bot serve` assembles it; `tuning` overrides the Tuning below."""
     stub = await SlackApiStub(users=dict(users or {"U1": "Dr. Alice Rivera"})).start()
     settings = Settings(
         _env_file=None,
@@ -177,31 +180,32 @@ async def running_bot(
         slack_command_prefix=prefix,
         redis_url=redis_server.url,
     )
-    lifeline = await Lifeline.start(settings, facility)
-    web_app = create_web_app(lifeline)
-    transports = configured_transports(lifeline, web_app)
-    slack = transports["slack"]
-    assert isinstance(slack, SlackTransport)
-    slack.delivery.policy = FAST_RETRIES
     # Tests check what is answered, not how fast: on a busy machine a loopback call can stall,
     # and the fallbacks (answer through response_url, Slack username) are tested on their own.
-    slack.interactions.ack_budget = 5.0
-    slack.names.timeout = 5.0
-    board = LiveBoard(lifeline.router.context, transports, min_interval=board_interval)
-    lifeline.attach(transports, board)
+    tuned = {
+        "edit_interval": board_interval,
+        "slack_retry": retry,
+        "slack_ack_budget": 5.0,
+        "slack_name_timeout": 5.0,
+        **tuning,
+    }
+    lifeline = await build_lifeline(settings, facility, tuning=Tuning(**tuned), commands=commands)
+    slack = lifeline.transports["slack"]
+    assert isinstance(slack, SlackTransport)
+    assert lifeline.live_board is not None
+    web_app = create_web_app(lifeline.ready, lifeline.metrics, lifeline.http_routes())
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = int(runner.addresses[0][1])
     http = aiohttp.ClientSession()
-    await slack.start()
-    bot = SlackBot(lifeline, slack, board, stub, f"http://127.0.0.1:{port}", http)
+    await lifeline.start()
+    bot = SlackBot(lifeline, slack, lifeline.live_board, stub, f"http://127.0.0.1:{port}", http)
     try:
         yield bot
     finally:
         await bot.settle()
-        await slack.stop()
         await http.close()
         await runner.cleanup()
         await lifeline.close()

@@ -10,12 +10,12 @@ import uuid
 from pathlib import Path
 from typing import TextIO
 
-from bot.command import Command
-from bot.context import utc_now
-from bot.models import Actor
-from bot.reply import Reply
-from bot.router import Router
-from bot.transports.base import MessageRef
+from bot.dispatch.router import Router
+from bot.domain.clock import utc_now
+from bot.domain.command import Command
+from bot.domain.delivery import MessageRef
+from bot.domain.models import Actor
+from bot.domain.reply import Reply
 from bot.transports.text import render_text
 
 PROMPT = "lifeline> "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.reply import Action, Reply, Table
+from bot.domain.reply import Action, Reply, Table
 
 MARKERS = {"up": "+", "partial": "~", "down": "X", "na": "-", "unknown": "?", "stale": "!"}
 LEGEND = "+ up  ~ partial  X down  - n/a  ? no report  ! stale"

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from bot.embedded_redis import EmbeddedRedis
-from bot.facility import FacilityConfig
+from bot.domain.facility import FacilityConfig
+from bot.storage.embedded_redis import EmbeddedRedis
 from tests.e2e.matrix_fixtures import matrix, synapse
 from tests.slack_harness import STAFF_NAMES, SlackBot, running_bot
 

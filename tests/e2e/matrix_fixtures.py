@@ -13,9 +13,9 @@ from urllib.parse import quote
 import pytest
 from redis.asyncio import Redis
 
-from bot.embedded_redis import EmbeddedRedis
-from bot.facility import Channels, ChannelTargets, FacilityConfig
-from bot.store import Store
+from bot.domain.facility import Channels, ChannelTargets, FacilityConfig
+from bot.storage.embedded_redis import EmbeddedRedis
+from bot.storage.store import Store
 from tests.e2e.matrix_harness import BotRunner, StaffClient
 from tests.synapse import MatrixUser, SynapseServer
 

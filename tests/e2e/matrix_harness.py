@@ -1,26 +1,22 @@
 """Driving Lifeline on a real Synapse: staff users' nio clients, and the bot run in-process the
-way `python -m bot serve` assembles it (Lifeline.start → configured_transports → attach)."""
+way `python -m bot serve` assembles it (build_lifeline, then start)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
 from nio import AsyncClient, AsyncClientConfig, ErrorResponse, RoomCreateResponse
 from pydantic import SecretStr
 
-from bot.app import Lifeline
-from bot.facility import FacilityConfig
-from bot.live_board import LiveBoard
-from bot.serve import configured_transports
-from bot.settings import Settings
+from bot.app import Lifeline, build_lifeline
+from bot.config.settings import Settings
+from bot.config.tuning import Tuning
+from bot.domain.facility import FacilityConfig
 from bot.transports.matrix import MatrixTransport
-from bot.web import create_web_app
 from tests.synapse import MatrixUser, SynapseServer
 
 Event = dict[str, Any]
@@ -188,29 +184,24 @@ class BotRunner:
         self.transport: MatrixTransport | None = None
 
     async def start(self, *, wait: bool = True) -> MatrixTransport:
-        lifeline = await Lifeline.start(self.settings, self.facility)
-        web_app: web.Application = create_web_app(lifeline)
-        transports = configured_transports(lifeline, web_app)
-        assert list(transports) == ["matrix"], transports
-        transport = transports["matrix"]
+        tuning = Tuning(
+            edit_interval=0.2,
+            matrix_sync_timeout_ms=5000,
+            matrix_reconnect_min=0.2,
+            matrix_reconnect_max=1.0,
+            **self.tuning,
+        )
+        lifeline = await build_lifeline(self.settings, self.facility, tuning=tuning)
+        assert list(lifeline.transports) == ["matrix"], lifeline.transports
+        transport = lifeline.transports["matrix"]
         assert isinstance(transport, MatrixTransport)
-        transport.config = replace(
-            transport.config, sync_timeout_ms=5000, reconnect_min=0.2, reconnect_max=1.0
-        )
-        if self.tuning:
-            transport.config = replace(transport.config, **self.tuning)
-        lifeline.attach(
-            transports, LiveBoard(lifeline.router.context, transports, 0.2), edit_interval=0.2
-        )
-        await transport.start()
+        await lifeline.start()
         self.lifeline, self.transport = lifeline, transport
         if wait:
             await transport.wait_synced(WAIT)
         return transport
 
     async def stop(self) -> None:
-        if self.transport is not None:
-            await self.transport.stop()
         if self.lifeline is not None:
             await self.lifeline.close()
         self.transport = self.lifeline = None

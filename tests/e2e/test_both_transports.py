@@ -5,21 +5,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot.app import Lifeline
-from bot.facility import BroadcastTargets, Channels, ChannelTargets, FacilityConfig, Roles
-from bot.live_board import LiveBoard
-from bot.serve import configured_transports
-from bot.settings import Settings
+from bot.app import build_lifeline
+from bot.config.settings import Settings
+from bot.config.tuning import Tuning
+from bot.domain.facility import BroadcastTargets, Channels, ChannelTargets, FacilityConfig, Roles
 from bot.transports.matrix import MatrixTransport
 from bot.transports.slack import SlackTransport
-from bot.web import create_web_app
+from bot.web.server import create_web_app
 from tests.e2e.matrix_fixtures import MatrixWorld
 from tests.e2e.matrix_harness import is_membership
 from tests.slack_api_stub import Call, SlackApiStub
@@ -45,34 +43,26 @@ async def both_transports(
         redis_url=SecretStr(matrix.redis_url),
         LIFELINE_DATA_DIR=matrix.data_dir,
     )
-    lifeline = await Lifeline.start(settings, facility)
-    web_app = create_web_app(lifeline)
-    transports = configured_transports(lifeline, web_app)
-    slack, matrix_transport = transports["slack"], transports["matrix"]
+    tuning = Tuning(edit_interval=0.1, slack_retry=FAST_RETRIES, matrix_sync_timeout_ms=5000)
+    lifeline = await build_lifeline(settings, facility, tuning=tuning)
+    slack, matrix_transport = lifeline.transports["slack"], lifeline.transports["matrix"]
     assert isinstance(slack, SlackTransport)
     assert isinstance(matrix_transport, MatrixTransport)
-    slack.delivery.policy = FAST_RETRIES
-    matrix_transport.config = replace(matrix_transport.config, sync_timeout_ms=5000)
-    board = LiveBoard(lifeline.router.context, transports, min_interval=0.1)
-    lifeline.attach(transports, board, edit_interval=0.1)
+    assert lifeline.live_board is not None
+    web_app = create_web_app(lifeline.ready, lifeline.metrics, lifeline.http_routes())
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = int(runner.addresses[0][1])
     http = aiohttp.ClientSession()
-    for transport in transports.values():
-        await transport.start()
-    bot = SlackBot(lifeline, slack, board, stub, f"http://127.0.0.1:{port}", http)
+    await lifeline.start()
+    bot = SlackBot(lifeline, slack, lifeline.live_board, stub, f"http://127.0.0.1:{port}", http)
     try:
         await matrix_transport.wait_synced()
         yield bot, matrix_transport
     finally:
         await bot.settle()
-        assert lifeline.broadcaster is not None
-        await lifeline.broadcaster.settle()
-        for transport in transports.values():
-            await transport.stop()
         await http.close()
         await runner.cleanup()
         await lifeline.close()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.models import State
-from bot.reply import Reply
+from bot.domain.models import State
+from bot.domain.reply import Reply
 from tests.e2e.matrix_fixtures import MatrixWorld
 
 

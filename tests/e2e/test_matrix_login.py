@@ -7,8 +7,8 @@ import json
 import pytest
 from structlog.testing import capture_logs
 
-from bot.reply import Reply
-from bot.transports.base import DeliveryFailed
+from bot.domain.delivery import DeliveryFailed
+from bot.domain.reply import Reply
 from tests.e2e.matrix_fixtures import MatrixWorld
 from tests.synapse import MatrixUser
 

@@ -7,9 +7,10 @@ import time
 import pytest
 from structlog.testing import capture_logs
 
-from bot.reply import Reply
-from bot.transports.base import DeliveryFailed
-from bot.transports.matrix import MatrixTransport, RetryPolicy
+from bot.config.tuning import RetryPolicy
+from bot.domain.delivery import DeliveryFailed
+from bot.domain.reply import Reply
+from bot.transports.matrix import MatrixTransport
 from tests.e2e.matrix_fixtures import MatrixWorld
 
 
@@ -44,7 +45,7 @@ async def test_rate_limited_messages_wait_as_told_and_are_all_delivered_once(
 async def test_waiting_is_bounded_and_then_delivery_fails_with_the_reason(
     matrix: MatrixWorld,
 ) -> None:
-    runner = await matrix.started_bot(retry=RetryPolicy(max_wait=0.05, max_attempts=3))
+    runner = await matrix.started_bot(matrix_retry=RetryPolicy(max_wait=0.05, attempts=3))
     transport = runner.transport
     assert transport is not None
     room = await matrix.room_with_bot()

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from structlog.testing import capture_logs
 
-from bot.log_store import LogQuery
+from bot.domain.log_query import LogQuery
 from tests.e2e.matrix_fixtures import MatrixWorld
 from tests.e2e.matrix_harness import until
 
@@ -66,7 +66,7 @@ async def test_a_checkin_sent_while_the_bot_was_down_is_handled_once_after_resta
 async def test_a_long_downtime_is_paged_through_so_no_command_is_lost(
     matrix: MatrixWorld,
 ) -> None:
-    first = await matrix.started_bot(timeline_limit=2)
+    first = await matrix.started_bot(matrix_timeline_limit=2)
     room = await matrix.room_with_bot()
     await first.stop()
 
@@ -75,7 +75,7 @@ async def test_a_long_downtime_is_paged_through_so_no_command_is_lost(
         for n, dept in enumerate(("pharmacy", "lab", "radiology", "icu", "surgery"))
     ]
     await matrix.alice.send(room, "just chatting, not a command")
-    await matrix.started_bot(timeline_limit=2)
+    await matrix.started_bot(matrix_timeline_limit=2)
     for event_id in sent:
         await matrix.alice.reply_to(room, event_id)
 

@@ -10,12 +10,12 @@ import pytest
 import structlog
 from redis.asyncio import Redis
 
-from bot.embedded_redis import EmbeddedRedis
-from bot.facility import FacilityConfig
-from bot.log_store import LogQuery
-from bot.reply import Reply
-from bot.store import Store
-from bot.transports.base import DeliveryFailed
+from bot.domain.delivery import DeliveryFailed
+from bot.domain.facility import FacilityConfig
+from bot.domain.log_query import LogQuery
+from bot.domain.reply import Reply
+from bot.storage.embedded_redis import EmbeddedRedis
+from bot.storage.store import Store
 from tests.slack_api_stub import Call
 from tests.slack_harness import SlackBot, running_bot
 
@@ -55,40 +55,45 @@ async def test_starting_an_incident_posts_and_pins_the_board_where_it_was_starte
 
 
 async def test_a_burst_of_200_checkins_becomes_a_few_edits_and_an_exact_board(
-    slack: SlackBot, store: Store, facility: FacilityConfig
+    redis: Redis, redis_server: EmbeddedRedis, facility: FacilityConfig
 ) -> None:
-    ts = await start_incident(slack)
-    departments = [dept.id for dept in facility.departments]
-    gate = asyncio.Semaphore(25)
     # About the board, not the ack: on a busy machine a check-in may miss the 1.5 s ack budget
     # and be answered through response_url instead, which is tested elsewhere.
-    slack.slack.interactions.ack_budget = 10.0
+    async with running_bot(
+        redis_server, facility, board_interval=0.5, slack_ack_budget=10.0
+    ) as slack:
+        store = slack.lifeline.store
+        ts = await start_incident(slack)
+        departments = [dept.id for dept in facility.departments]
+        gate = asyncio.Semaphore(25)
 
-    async def check_in(n: int) -> None:
-        dept, state = departments[n % len(departments)], STATES[n % 3]
-        async with gate:
-            ack = await slack.slash("/checkin", f"{dept} {state} note-{n:03d}", user=f"U{n % 7}")
-        assert ack["response_type"] == "in_channel", ack
+        async def check_in(n: int) -> None:
+            dept, state = departments[n % len(departments)], STATES[n % 3]
+            async with gate:
+                ack = await slack.slash(
+                    "/checkin", f"{dept} {state} note-{n:03d}", user=f"U{n % 7}"
+                )
+            assert ack["response_type"] == "in_channel", ack
 
-    started = time.perf_counter()
-    await asyncio.gather(*(check_in(n) for n in range(200)))
-    burst = time.perf_counter() - started
-    await slack.settle()
+        started = time.perf_counter()
+        await asyncio.gather(*(check_in(n) for n in range(200)))
+        burst = time.perf_counter() - started
+        await slack.settle()
 
-    edits = slack.stub.calls_to("chat.update")
-    assert 1 <= len(edits) <= 2 + burst / 0.5  # at most one edit per interval, plus the last
-    assert len(edits) < 20
-    assert slack.stub.invalid == []
-    recorded = await store.query_log(LogQuery(kinds=["checkin"], limit=1000))
-    assert len(recorded) == 200
-    latest = await store.latest_checkins(departments)
-    text = board_text(slack, ts)
-    for dept in facility.departments:
-        checkin = latest[dept.id]
-        row = f"*{dept.name}* · {checkin.state.value.upper()} · {checkin.note} · "
-        assert row in text, row
-    notes_shown = [n for n in range(200) if f"note-{n:03d}" in text]
-    assert len(notes_shown) == len(departments)  # only the latest of each department
+        edits = slack.stub.calls_to("chat.update")
+        assert 1 <= len(edits) <= 2 + burst / 0.5  # at most one edit per interval, plus the last
+        assert len(edits) < 20
+        assert slack.stub.invalid == []
+        recorded = await store.query_log(LogQuery(kinds=["checkin"], limit=1000))
+        assert len(recorded) == 200
+        latest = await store.latest_checkins(departments)
+        text = board_text(slack, ts)
+        for dept in facility.departments:
+            checkin = latest[dept.id]
+            row = f"*{dept.name}* · {checkin.state.value.upper()} · {checkin.note} · "
+            assert row in text, row
+        notes_shown = [n for n in range(200) if f"note-{n:03d}" in text]
+        assert len(notes_shown) == len(departments)  # only the latest of each department
 
 
 async def test_a_rate_limited_board_edit_is_waited_out_and_the_board_ends_exact(
@@ -144,7 +149,7 @@ async def test_a_refused_message_is_not_retried(slack: SlackBot) -> None:
 
 
 def slack_ref(channel: str, ts: str):  # type: ignore[no-untyped-def]
-    from bot.transports.base import MessageRef
+    from bot.domain.delivery import MessageRef
 
     return MessageRef("slack", channel, ts)
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.embedded_redis import EmbeddedRedis
-from bot.facility import BroadcastTargets, Channels, ChannelTargets, FacilityConfig
-from bot.transports.slack.delivery import RetryPolicy
+from bot.config.tuning import RetryPolicy
+from bot.domain.facility import BroadcastTargets, Channels, ChannelTargets, FacilityConfig
+from bot.storage.embedded_redis import EmbeddedRedis
 from tests.slack_harness import SlackBot, running_bot
 
 TARGETS = tuple(f"CB{n:03d}" for n in range(100))
@@ -38,8 +38,8 @@ async def start_incident_and_broadcast(bot: SlackBot, text: str) -> None:
 async def test_a_broadcast_to_100_channels_survives_429s_and_500s_and_reaches_all(
     redis: object, redis_server: EmbeddedRedis
 ) -> None:
-    async with running_bot(redis_server, facility_with(TARGETS)) as bot:
-        bot.slack.delivery.policy = RetryPolicy(attempts=6, backoff=0.01, max_backoff=0.05)
+    retry = RetryPolicy(attempts=6, backoff=0.01, max_backoff=0.05)
+    async with running_bot(redis_server, facility_with(TARGETS), retry=retry) as bot:
         bot.stub.fail_every("chat.postMessage", 10, (429, 500))
         await start_incident_and_broadcast(bot, "urgent Do not power on Windows PCs <!here>")
         delivered = copies(bot)

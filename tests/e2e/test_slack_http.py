@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from bot.embedded_redis import EmbeddedRedis
-from bot.facility import Department, FacilityConfig
-from bot.log_store import LogQuery
-from bot.store import Store
+from bot.domain.facility import Department, FacilityConfig
+from bot.domain.log_query import LogQuery
+from bot.storage.embedded_redis import EmbeddedRedis
+from bot.storage.store import Store
 from tests.slack_api_stub import Call, _invalid_message
 from tests.slack_harness import SlackBot, running_bot
 
@@ -177,21 +177,22 @@ async def test_inclog_answers_it_staff_privately(slack: SlackBot) -> None:
 
 
 async def test_a_slow_command_is_acked_at_once_and_answered_through_response_url(
-    slack: SlackBot, store: Store
+    redis: Redis, redis_server: EmbeddedRedis, facility: FacilityConfig
 ) -> None:
-    slack.slack.interactions.ack_budget = 0.0
+    async with running_bot(redis_server, facility, slack_ack_budget=0.0) as slack:
+        store = slack.lifeline.store
 
-    started = time.perf_counter()
-    ack = await slack.slash("/checkin", "icu partial vents on paper", hook="slow")
-    acked_in = time.perf_counter() - started
-    await slack.settle()
+        started = time.perf_counter()
+        ack = await slack.slash("/checkin", "icu partial vents on paper", hook="slow")
+        acked_in = time.perf_counter() - started
+        await slack.settle()
 
-    assert acked_in < 1.0
-    assert ack == {"response_type": "ephemeral", "text": "Working on it…"}
-    [answer] = slack.stub.hooks("slow")
-    assert answer.params["response_type"] == "in_channel"
-    assert "Recorded: Intensive Care is PARTIAL" in answer.visible_text()
-    assert "icu" in await store.latest_checkins(["icu"])
+        assert acked_in < 1.0
+        assert ack == {"response_type": "ephemeral", "text": "Working on it…"}
+        [answer] = slack.stub.hooks("slow")
+        assert answer.params["response_type"] == "in_channel"
+        assert "Recorded: Intensive Care is PARTIAL" in answer.visible_text()
+        assert "icu" in await store.latest_checkins(["icu"])
 
 
 async def test_the_readiness_check_includes_slack(slack: SlackBot) -> None:
@@ -247,15 +248,16 @@ async def test_slack_can_verify_the_events_url(slack: SlackBot) -> None:
 
 
 async def test_a_slow_name_lookup_does_not_hold_up_the_checkin(
-    slack: SlackBot, store: Store
+    redis: Redis, redis_server: EmbeddedRedis, facility: FacilityConfig
 ) -> None:
-    slack.slack.names.timeout = 0.2
-    slack.stub.delays["users.info"] = 1.0
+    async with running_bot(redis_server, facility, slack_name_timeout=0.2) as slack:
+        store = slack.lifeline.store
+        slack.stub.delays["users.info"] = 1.0
 
-    started = time.perf_counter()
-    ack = await slack.slash("/checkin", "lab up", user="U1")
+        started = time.perf_counter()
+        ack = await slack.slash("/checkin", "lab up", user="U1")
 
-    assert time.perf_counter() - started < 0.9
-    assert ack["response_type"] == "in_channel"
-    latest = (await store.latest_checkins(["lab"]))["lab"]
-    assert latest.actor.name == "u1"  # the username Slack sent, until users.info answers
+        assert time.perf_counter() - started < 0.9
+        assert ack["response_type"] == "in_channel"
+        latest = (await store.latest_checkins(["lab"]))["lab"]
+        assert latest.actor.name == "u1"  # the username Slack sent, until users.info answers

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
+import pytest
 import structlog
+from redis.asyncio import Redis
 
-from bot.command import Command, Words
-from bot.context import CommandSpec, Context
-from bot.log_store import LogQuery
-from bot.reply import Action, Reply
-from bot.router import Router
-from bot.store import Store
+from bot.dispatch.context import CommandSpec, Context
+from bot.domain.command import Command, Words
+from bot.domain.facility import FacilityConfig
+from bot.domain.log_query import LogQuery
+from bot.domain.reply import Action, Reply
+from bot.storage.embedded_redis import EmbeddedRedis
+from bot.storage.store import Store
 from handlers import command_specs
 from tests.slack_api_stub import Call
-from tests.slack_harness import SlackBot
+from tests.slack_harness import STAFF_NAMES, SlackBot, running_bot
 
 
 async def checkins(store: Store) -> list[tuple[str | None, str, str]]:
@@ -157,40 +161,42 @@ async def _tick(command: Command, words: Words, ctx: Context) -> Reply:
     )
 
 
-def _with_tick(slack: SlackBot) -> None:
-    """A command whose answer replaces the message its button was on (as runbook steps do)."""
-    context = slack.lifeline.router.context
+@pytest.fixture
+async def ticking(
+    redis: Redis, redis_server: EmbeddedRedis, facility: FacilityConfig
+) -> AsyncIterator[SlackBot]:
+    """The bot with one more command, whose answer replaces the message its button was on (as
+    runbook steps do)."""
     tick = CommandSpec("tick", "test", ("tick <n>",), (), _tick)
-    router = Router(context, [*command_specs(), tick], slack.lifeline.metrics)
-    slack.slack.interactions.router = router
+    async with running_bot(
+        redis_server, facility, users=STAFF_NAMES, commands=[*command_specs(), tick]
+    ) as bot:
+        yield bot
 
 
 async def test_an_answer_that_edits_its_source_updates_the_message_in_place(
-    slack: SlackBot,
+    ticking: SlackBot,
 ) -> None:
-    _with_tick(slack)
-    board = await slack.slack.post("C1", Reply(title="Checklist"))
+    board = await ticking.slack.post("C1", Reply(title="Checklist"))
 
-    await slack.click("tick 3", user="U2", message_ts=board.message_id)
-    await slack.settle()
+    await ticking.click("tick 3", user="U2", message_ts=board.message_id)
+    await ticking.settle()
 
-    [update] = slack.stub.calls_to("chat.update")
+    [update] = ticking.stub.calls_to("chat.update")
     assert (update.params["channel"], update.params["ts"]) == ("C1", board.message_id)
-    message = slack.stub.messages[("C1", board.message_id)]
+    message = ticking.stub.messages[("C1", board.message_id)]
     assert "step 3 done by Sam Okafor (Pharmacy)" in Call("m", message.params).visible_text()
-    assert len(slack.stub.calls_to("chat.postMessage")) == 1  # only the original post
+    assert len(ticking.stub.calls_to("chat.postMessage")) == 1  # only the original post
 
 
-async def test_an_ephemeral_source_is_replaced_through_response_url(slack: SlackBot) -> None:
-    _with_tick(slack)
+async def test_an_ephemeral_source_is_replaced_through_response_url(ticking: SlackBot) -> None:
+    await ticking.click("tick 4", user="U2", ephemeral=True, hook="eph")
+    await ticking.settle()
 
-    await slack.click("tick 4", user="U2", ephemeral=True, hook="eph")
-    await slack.settle()
-
-    [answer] = slack.stub.hooks("eph")
+    [answer] = ticking.stub.hooks("eph")
     assert answer.params["replace_original"] is True
     assert "step 4 done" in answer.visible_text()
-    assert slack.stub.calls_to("chat.update") == []
+    assert ticking.stub.calls_to("chat.update") == []
 
 
 async def test_a_click_payload_with_a_bad_signature_does_nothing(
@@ -234,15 +240,13 @@ async def test_no_token_or_secret_is_ever_logged(slack: SlackBot) -> None:
 
 
 async def test_when_the_source_cannot_be_edited_it_is_replaced_through_response_url(
-    slack: SlackBot,
+    ticking: SlackBot,
 ) -> None:
-    _with_tick(slack)
+    await ticking.click("tick 5", user="U2", message_ts="1699999999.000001", hook="gone")
+    await ticking.settle()
 
-    await slack.click("tick 5", user="U2", message_ts="1699999999.000001", hook="gone")
-    await slack.settle()
-
-    [refused] = slack.stub.calls_to("chat.update")
+    [refused] = ticking.stub.calls_to("chat.update")
     assert refused.params["ts"] == "1699999999.000001"
-    [answer] = slack.stub.hooks("gone")
+    [answer] = ticking.stub.hooks("gone")
     assert answer.params["replace_original"] is True
     assert "step 5 done" in answer.visible_text()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.log_store import LogQuery
-from bot.store import Store
+from bot.domain.log_query import LogQuery
+from bot.storage.store import Store
 from tests.slack_api_stub import Call
 from tests.slack_harness import SlackBot
 

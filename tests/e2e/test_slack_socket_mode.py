@@ -9,10 +9,10 @@ from urllib.parse import parse_qsl
 import pytest
 from redis.asyncio import Redis
 
-from bot.embedded_redis import EmbeddedRedis
-from bot.facility import FacilityConfig
-from bot.log_store import LogQuery
-from bot.store import Store
+from bot.domain.facility import FacilityConfig
+from bot.domain.log_query import LogQuery
+from bot.storage.embedded_redis import EmbeddedRedis
+from bot.storage.store import Store
 from tests.slack_api_stub import Call
 from tests.slack_harness import APP_TOKEN, SlackBot, running_bot
 

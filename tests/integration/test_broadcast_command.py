@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.log_store import LogQuery
+from bot.domain.log_query import LogQuery
 from tests.conftest import Bot
 
 REFUSED_BROADCAST = (

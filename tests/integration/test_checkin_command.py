@@ -4,11 +4,11 @@ from datetime import timedelta
 
 import pytest
 
-from bot.embedded_redis import EmbeddedRedis
-from bot.facility import FacilityConfig
-from bot.log_store import LogQuery
-from bot.models import LogEntry, LogKind
-from bot.store import Store
+from bot.domain.facility import FacilityConfig
+from bot.domain.log_query import LogQuery
+from bot.domain.models import LogEntry, LogKind
+from bot.storage.embedded_redis import EmbeddedRedis
+from bot.storage.store import Store
 from tests.conftest import Bot, Clock
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.log_store import LogQuery
+from bot.domain.log_query import LogQuery
 from bot.transports.text import render_text
 from tests.conftest import Bot, Clock
 

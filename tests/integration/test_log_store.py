@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
 
-from bot.log_store import LogQuery
-from bot.models import Actor, LogEntry, LogKind
-from bot.store import Store
+from bot.domain.log_query import LogQuery
+from bot.domain.models import Actor, LogEntry, LogKind
+from bot.storage.store import Store
 
 ALICE = Actor(id="U1", name="alice", transport="slack")
 BOB = Actor(id="@bob:h.org", name="bob", transport="matrix")

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.embedded_redis import find_redis_server
-from bot.facility import FacilityConfig
-from bot.models import Actor, CheckIn, State
-from bot.redis_connection import connect_redis, sentinel_client
-from bot.settings import Settings
-from bot.store import Store
+from bot.config.settings import Settings
+from bot.domain.facility import FacilityConfig
+from bot.domain.models import Actor, CheckIn, State
+from bot.storage.connection import connect_redis, sentinel_client
+from bot.storage.embedded_redis import find_redis_server
+from bot.storage.store import Store
 
 
 def free_port() -> int:

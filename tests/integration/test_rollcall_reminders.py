@@ -2,25 +2,17 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from redis.asyncio import Redis
 
-from bot.context import Context
-from bot.embedded_redis import EmbeddedRedis
-from bot.events import EventBus, RollCallRequested
-from bot.facility import FacilityConfig
-from bot.metrics import Metrics
-from bot.rollcall import ROLLCALL_JOB, RollCaller
-from bot.router import Router
-from bot.scheduler import Scheduler
-from bot.store import Store
+from bot.app import Core
+from bot.domain.facility import FacilityConfig
+from bot.services.scheduler import Scheduler
 from bot.transports.console import ConsoleTransport
-from handlers import command_specs
-from tests.conftest import Bot, Clock
+from tests.conftest import Bot, BuildLifeline, Clock
 
 ALL = [d.name for d in FacilityConfig().departments]
 
@@ -34,36 +26,26 @@ class Process:
     output: io.StringIO
 
 
-Spawn = Callable[[], Process]
+Spawn = Callable[[], Awaitable[Process]]
 
 
 @pytest.fixture
-async def spawn(
-    redis: object, redis_server: EmbeddedRedis, facility: FacilityConfig, clock: Clock
-) -> AsyncIterator[Spawn]:
-    """Start "processes" on their own connections to the (flushed) test Redis; closed after."""
-    clients: list[Redis] = []
+def spawn(build_bot_lifeline: BuildLifeline) -> Spawn:
+    """Start "processes": each a Lifeline assembled as `python -m bot console` does, on its own
+    connection to the (flushed) test Redis, its console printing to a buffer."""
 
-    def start() -> Process:
-        client = redis_server.client()
-        clients.append(client)
-        return process(client, facility, clock)
+    async def start() -> Process:
+        output = io.StringIO()
 
-    yield start
-    for client in clients:
-        await client.aclose()
+        def console(core: Core) -> ConsoleTransport:
+            return ConsoleTransport(
+                core.router, "bot", frozenset(), stdin=io.StringIO(), stdout=output
+            )
 
+        lifeline = await build_bot_lifeline(transports=[console])
+        return Process(Bot(lifeline), lifeline.scheduler, output)
 
-def process(client: Redis, facility: FacilityConfig, clock: Clock) -> Process:
-    store = Store(client, facility)
-    events = EventBus()
-    router = Router(Context(store, facility, events, clock=clock), command_specs(), Metrics())
-    output = io.StringIO()
-    console = ConsoleTransport(router, "bot", frozenset(), stdin=io.StringIO(), stdout=output)
-    rollcaller = RollCaller(router.context, {"console": console})
-    events.subscribe(rollcaller.on_event, RollCallRequested)
-    scheduler = Scheduler(store.schedule, clock, {ROLLCALL_JOB: rollcaller.remind})
-    return Process(Bot(router, store, events), scheduler, output)
+    return start
 
 
 def take(output: io.StringIO) -> str:
@@ -88,7 +70,7 @@ async def start_rollcall(proc: Process) -> None:
 async def test_roll_call_asks_then_reminds_until_everyone_has_checked_in(
     spawn: Spawn, clock: Clock
 ) -> None:
-    proc = spawn()
+    proc = await spawn()
     await start_rollcall(proc)
     assert (
         "Roll call for INC-20261122-1, period 1\nStill to check in: Laboratory, "
@@ -126,7 +108,7 @@ async def test_roll_call_asks_then_reminds_until_everyone_has_checked_in(
 
 
 async def test_closing_the_incident_stops_the_reminders(spawn: Spawn, clock: Clock) -> None:
-    proc = spawn()
+    proc = await spawn()
     await start_rollcall(proc)
     await proc.bot.send("incident close restored", user="dr.lee")
     clock.now += timedelta(minutes=15)
@@ -138,7 +120,7 @@ async def test_closing_the_incident_stops_the_reminders(spawn: Spawn, clock: Clo
 
 
 async def test_stale_checkins_are_nudged_too(spawn: Spawn, clock: Clock) -> None:
-    proc = spawn()
+    proc = await spawn()
     await proc.bot.send("incident start EHR downtime", user="dr.lee")
     for dept in FacilityConfig().departments:
         await proc.bot.send(f"status {dept.id} up")
@@ -157,8 +139,8 @@ async def test_stale_checkins_are_nudged_too(spawn: Spawn, clock: Clock) -> None
 async def test_two_processes_on_one_redis_fire_each_reminder_exactly_once(
     spawn: Spawn, clock: Clock
 ) -> None:
-    first = spawn()
-    second = spawn()
+    first = await spawn()
+    second = await spawn()
     await start_rollcall(first)
     take(first.output)
     for _ in range(10):
@@ -170,10 +152,10 @@ async def test_two_processes_on_one_redis_fire_each_reminder_exactly_once(
 
 
 async def test_a_reminder_pending_across_a_restart_still_fires(spawn: Spawn, clock: Clock) -> None:
-    before = spawn()
+    before = await spawn()
     await start_rollcall(before)
     del before  # the process is gone; only Redis remembers
-    after = spawn()
+    after = await spawn()
     clock.now += timedelta(minutes=15)
     assert await after.scheduler.run_due() == 1
     assert "Reminder — roll call for INC-20261122-1, period 1\nStill to check in: Laboratory" in (

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.log_store import LogQuery
-from bot.models import LogEntry
-from bot.reply import Action, Reply
-from bot.runbook_library import RunbookLibrary
-from tests.conftest import Bot, Clock
+from bot.domain.log_query import LogQuery
+from bot.domain.models import LogEntry
+from bot.domain.reply import Action, Reply
+from tests.conftest import Bot, BuildLifeline, Clock
 
 INC = "INC-20261122-1"
 TEAMS = "Teams / Microsoft 365 outage — fallback communications"
@@ -304,7 +303,7 @@ async def test_reload_is_for_admins_and_a_refusal_is_logged(bot: Bot) -> None:
 
 
 async def test_a_broken_file_is_listed_as_unavailable_and_the_bot_keeps_working(
-    bot: Bot, tmp_path: Path
+    build_bot_lifeline: BuildLifeline, tmp_path: Path
 ) -> None:
     (tmp_path / "drill.yaml").write_text(
         "title: Drill\nsummary: s\nwhen_to_use: w\nowner_role: IC\nsteps:\n"
@@ -312,7 +311,7 @@ async def test_a_broken_file_is_listed_as_unavailable_and_the_bot_keeps_working(
         encoding="utf-8",
     )
     (tmp_path / "broken.yaml").write_text("title: Broken\nsteps: [\n", encoding="utf-8")
-    bot.router.context.runbooks = RunbookLibrary(tmp_path)
+    bot = Bot(await build_bot_lifeline(runbooks_dir=tmp_path))
     reply = await bot.send("runbook")
     assert reply.lines == [
         "drill — Drill (1 step)",

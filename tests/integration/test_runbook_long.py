@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.runbook_library import RunbookLibrary
 from bot.transports.slack.blocks import render, render_one
-from tests.conftest import Bot
+from tests.conftest import Bot, BuildLifeline
 
 STEPS = 120
 
@@ -33,9 +32,9 @@ def write_long_runbook(directory: Path) -> None:
 
 
 @pytest.fixture
-async def long_bot(bot: Bot, tmp_path: Path) -> Bot:
+async def long_bot(build_bot_lifeline: BuildLifeline, tmp_path: Path) -> Bot:
     write_long_runbook(tmp_path)
-    bot.router.context.runbooks = RunbookLibrary(tmp_path)
+    bot = Bot(await build_bot_lifeline(runbooks_dir=tmp_path))
     opened = await bot.send('incident start "Workstation recovery" sev 3 drill', user="ic")
     assert opened.outcome == "recorded"
     return bot

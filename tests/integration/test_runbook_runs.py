@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.log_store import LogQuery
-from bot.models import Actor, Incident, LogEntry, LogKind
-from bot.runbook_runs import RunIncidentClosed, StepAlreadyDone, StepChange, StepNotDone
-from bot.store import Store
+from bot.domain.errors import RunIncidentClosed, StepAlreadyDone, StepNotDone
+from bot.domain.log_query import LogQuery
+from bot.domain.models import Actor, Incident, LogEntry, LogKind
+from bot.domain.runbook_run import StepChange
+from bot.storage.store import Store
 
 AT = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 IC = Actor(id="ic", name="Dr Lee", transport="slack")

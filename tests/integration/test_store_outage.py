@@ -10,15 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.context import Context
-from bot.embedded_redis import EmbeddedRedis
-from bot.events import EventBus
-from bot.facility import FacilityConfig
-from bot.metrics import Metrics
-from bot.router import Router
-from bot.store import Store
-from handlers import command_specs
-from tests.conftest import Bot, Clock
+from bot.domain.facility import FacilityConfig
+from bot.storage.embedded_redis import EmbeddedRedis
+from bot.storage.store import Store
+from tests.conftest import Bot, BuildLifeline
 
 
 @pytest.fixture
@@ -33,15 +28,9 @@ async def doomed() -> AsyncIterator[EmbeddedRedis]:
 
 
 async def test_with_redis_gone_a_checkin_is_not_called_recorded(
-    doomed: EmbeddedRedis, facility: FacilityConfig, clock: Clock
+    doomed: EmbeddedRedis, facility: FacilityConfig, build_bot_lifeline: BuildLifeline
 ) -> None:
-    client = doomed.client()
-    store = Store(client, facility)
-    bot = Bot(
-        Router(Context(store, facility, EventBus(), clock=clock), command_specs(), Metrics()),
-        store,
-        EventBus(),
-    )
+    bot = Bot(await build_bot_lifeline(redis_url=doomed.url))
     assert (await bot.send("status lab up")).outcome == "recorded"
     os.kill(int(doomed.pidfile.read_text()), signal.SIGKILL)  # the server dies, as in an outage
     await asyncio.sleep(0.2)
@@ -53,7 +42,6 @@ async def test_with_redis_gone_a_checkin_is_not_called_recorded(
         "minute; if it keeps happening, tell IT (error ref E-"
     )
     assert "Recorded" not in line
-    await client.aclose()
     await doomed.start()  # AOF: what was recorded before is still there, the failed one is not
     again = Store(doomed.client(), facility)
     latest = await again.latest_checkins(["lab"])

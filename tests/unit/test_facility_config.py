@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.facility import ConfigError, load_facility
+from bot.config.facility_file import load_facility
+from bot.domain.facility import ConfigError
 
 
 def write(tmp_path: Path, text: str) -> Path:

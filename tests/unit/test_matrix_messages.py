@@ -7,11 +7,12 @@ import json
 import pytest
 from nio import RoomSendError, RoomSendResponse
 
-from bot.reply import Action, Reply, ReplyField, Row, Table
-from bot.transports.base import DeliveryFailed
-from bot.transports.matrix import RetryPolicy
+from bot.config.tuning import RetryPolicy
+from bot.domain.delivery import DeliveryFailed
+from bot.domain.reply import Action, Reply, ReplyField, Row, Table
+from bot.observability.metrics import Metrics
 from bot.transports.matrix.inbound import command_text
-from bot.transports.matrix.rate import with_retries
+from bot.transports.matrix.rate import send_patiently
 from bot.transports.matrix.render import MAX_CONTENT_BYTES, as_edit, render_content
 from bot.transports.matrix.rooms import RoomPolicy
 
@@ -121,7 +122,9 @@ async def test_rate_limits_are_waited_out_as_the_server_asks() -> None:
     async def send() -> object:
         return answers.pop(0)
 
-    response = await with_retries(send, RetryPolicy(max_wait=1.0), room="!room", action="post")
+    response = await send_patiently(
+        send, RetryPolicy(max_wait=1.0), Metrics(), room="!room", action="post"
+    )
 
     assert response.event_id == "$sent"
     assert answers == []
@@ -136,7 +139,7 @@ async def test_an_error_waiting_cannot_fix_fails_at_once() -> None:
         return RoomSendError("You are not in this room", "M_FORBIDDEN")
 
     with pytest.raises(DeliveryFailed) as failure:
-        await with_retries(send, RetryPolicy(), room="!room", action="post")
+        await send_patiently(send, RetryPolicy(), Metrics(), room="!room", action="post")
 
     assert calls == 1
     assert failure.value.reason == "post: M_FORBIDDEN You are not in this room"

@@ -5,12 +5,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.command import tokenize
-from bot.errors import UserError
-from bot.facility import FacilityConfig
-from bot.models import State
-from bot.parsing import check_note, parse_mention, parse_state, resolve_department
-from bot.timefmt import format_age, format_time, parse_duration, parse_since
+from bot.domain.command import tokenize
+from bot.domain.errors import UserError
+from bot.domain.facility import FacilityConfig
+from bot.domain.models import State
+from bot.domain.parsing import check_note, parse_mention, parse_state, resolve_department
+from bot.domain.timefmt import format_age, format_time, parse_duration, parse_since
 
 FACILITY = FacilityConfig()
 NEW_YORK = ZoneInfo("America/New_York")

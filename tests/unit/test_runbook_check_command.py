@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.runbook_library import SHIPPED_DIR
+from bot.services.runbook_library import SHIPPED_DIR
 
 ROOT = SHIPPED_DIR.parent
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import UserError
-from bot.runbook_library import SHIPPED_DIR, RunbookLibrary
+from bot.domain.errors import UserError
+from bot.services.runbook_library import SHIPPED_DIR, RunbookLibrary
 
 GOOD = """title: {title}
 summary: s

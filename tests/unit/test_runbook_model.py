@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.runbook_library import SHIPPED_DIR, load_file
-from bot.runbook_model import schema_text
+from bot.domain.runbook import schema_text
+from bot.services.runbook_library import SHIPPED_DIR, load_file
 
 HEAD = "title: T\nsummary: s\nwhen_to_use: w\nowner_role: Incident Commander\n"
 STEP = "  - {id: a, title: A, detail: d, owner: it}\n"

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bot.reply import Action, Reply
+from bot.domain.reply import Action, Reply
 from bot.transports.text import action_commands, render_text
 
 

@@ -6,7 +6,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.scheduler import Schedule, Scheduler
+from bot.services.scheduler import Scheduler
+from bot.storage.schedule import Schedule
 
 
 class SlowSchedule(Schedule):

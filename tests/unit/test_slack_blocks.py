@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block, ButtonElement, ConfirmObject
 
-from bot.reply import Action, Reply, ReplyField, Row, Table
+from bot.domain.reply import Action, Reply, ReplyField, Row, Table
 from bot.transports.slack.blocks import SlackMessage, as_json, render, render_one
 from tests.slack_api_stub import Call, _invalid_message
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bot.reply import Action, Reply, ReplyField, Row, Table
+from bot.domain.reply import Action, Reply, ReplyField, Row, Table
 from bot.transports.text import render_text
 
 

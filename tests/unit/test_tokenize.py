@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.command import tokenize
-from bot.errors import UserError
+from bot.domain.command import tokenize
+from bot.domain.errors import UserError
 
 
 def test_words_split_on_whitespace_and_the_note_keeps_its_exact_text() -> None:

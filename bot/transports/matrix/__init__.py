@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.transports.matrix.config import MatrixConfig, RetryPolicy
+from bot.transports.matrix.config import MatrixConfig
 from bot.transports.matrix.transport import BroadcastDirectory, MatrixTransport
 
-__all__ = ["BroadcastDirectory", "MatrixConfig", "MatrixTransport", "RetryPolicy"]
+__all__ = ["BroadcastDirectory", "MatrixConfig", "MatrixTransport"]

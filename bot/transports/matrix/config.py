@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from bot.settings import Settings
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long one message may wait for `M_LIMIT_EXCEEDED` or an unreachable homeserver."""
-
-    max_wait: float = 120.0  # seconds of waiting per message, in total
-    max_attempts: int = 10
-    first_backoff: float = 0.5  # connection errors: doubled each time, capped below
-    max_backoff: float = 10.0
+from bot.config.settings import Settings
+from bot.config.tuning import MATRIX_RETRY, RetryPolicy, Tuning
 
 
 @dataclass(frozen=True)
@@ -32,14 +23,15 @@ class MatrixConfig:
     gap_pages: int = 20  # at most this many /messages pages to fill a gap after downtime
     reconnect_min: float = 1.0
     reconnect_max: float = 30.0
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    retry: RetryPolicy = MATRIX_RETRY
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> MatrixConfig:
+    def from_settings(cls, settings: Settings, tuning: Tuning | None = None) -> MatrixConfig:
         if not settings.matrix_enabled:
             raise ValueError("Matrix is not configured")
         assert settings.matrix_homeserver is not None
         assert settings.matrix_user_id is not None
+        tuning = tuning or Tuning()
         password = settings.matrix_password
         token = settings.matrix_access_token
         return cls(
@@ -49,6 +41,11 @@ class MatrixConfig:
             access_token=token.get_secret_value() if token else None,
             allowed_users=tuple(settings.allowed_matrix_users),
             data_dir=settings.data_dir / "matrix",
+            sync_timeout_ms=tuning.matrix_sync_timeout_ms,
+            timeline_limit=tuning.matrix_timeline_limit,
+            reconnect_min=tuning.matrix_reconnect_min,
+            reconnect_max=tuning.matrix_reconnect_max,
+            retry=tuning.matrix_retry,
         )
 
     @property

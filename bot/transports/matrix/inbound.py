@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.command import Command
-from bot.models import Actor
+from bot.domain.command import Command
+from bot.domain.models import Actor
 
 PREFIXES = ("!", "/")
 

@@ -1,27 +1,27 @@
 """Sending with patience: `M_LIMIT_EXCEEDED` is waited out as the homeserver asks, and an
-unreachable homeserver is retried with backoff — both within a bound, then `DeliveryFailed`."""
+unreachable homeserver is retried with backoff — both within the shared retry policy's bounds
+(bot/transports/retry.py), then `DeliveryFailed`."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import structlog
 from aiohttp import ClientConnectionError
 from nio import ErrorResponse
 
-from bot.transports.base import DeliveryFailed
-from bot.transports.matrix.config import RetryPolicy
+from bot.domain.delivery import DeliveryFailed
+from bot.observability.metrics import Metrics
+from bot.transports.retry import Exhausted, Retry, RetryPolicy, with_retries
 
-log = structlog.get_logger(__name__)
 LIMIT_EXCEEDED = "M_LIMIT_EXCEEDED"
 DEFAULT_RETRY_AFTER_MS = 1000
 
 
-async def with_retries(
+async def send_patiently(
     call: Callable[[], Awaitable[Any]],
     policy: RetryPolicy,
+    metrics: Metrics,
     *,
     room: str,
     action: str,
@@ -33,33 +33,30 @@ async def with_retries(
 
     Callers pass a fixed transaction id, so a retry after a lost answer cannot post twice.
     """
-    waited = 0.0
-    attempt = 0
-    while True:
-        attempt += 1
+
+    async def once() -> Any:
         try:
             response = await call()
         except (ClientConnectionError, TimeoutError) as error:
-            delay = min(policy.first_backoff * 2 ** (attempt - 1), policy.max_backoff)
-            reason = f"homeserver unreachable ({type(error).__name__})"
-        else:
-            if not isinstance(response, ErrorResponse) or response.status_code in accept:
-                return response
-            if response.status_code != LIMIT_EXCEEDED:
-                raise DeliveryFailed("matrix", room, f"{action}: {_describe(response)}")
-            delay = (response.retry_after_ms or DEFAULT_RETRY_AFTER_MS) / 1000
-            reason = f"rate limited ({LIMIT_EXCEEDED})"
-        if attempt >= policy.max_attempts or waited + delay > policy.max_wait:
-            raise DeliveryFailed(
-                "matrix",
-                room,
-                f"{action}: {reason}; gave up after {attempt} attempts and {waited:.1f}s waiting",
-            )
-        log.warning(
-            "matrix.retrying", action=action, room=room, reason=reason, retry_in=round(delay, 3)
+            raise Retry(f"homeserver unreachable ({type(error).__name__})") from None
+        if not isinstance(response, ErrorResponse) or response.status_code in accept:
+            return response
+        if response.status_code != LIMIT_EXCEEDED:
+            raise DeliveryFailed("matrix", room, f"{action}: {_describe(response)}")
+        wait = (response.retry_after_ms or DEFAULT_RETRY_AFTER_MS) / 1000
+        raise Retry(f"rate limited ({LIMIT_EXCEEDED})", wait)
+
+    try:
+        return await with_retries(
+            once, policy, metrics, transport="matrix", action=action, channel=room
         )
-        await asyncio.sleep(delay)
-        waited += delay
+    except Exhausted as spent:
+        raise DeliveryFailed(
+            "matrix",
+            room,
+            f"{action}: {spent.reason}; gave up after {spent.attempts} attempts and "
+            f"{spent.waited:.1f}s waiting",
+        ) from None
 
 
 def _describe(response: Any) -> str:

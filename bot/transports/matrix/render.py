@@ -6,7 +6,7 @@ import json
 from html import escape
 from typing import Any
 
-from bot.reply import Reply, Table
+from bot.domain.reply import Reply, Table
 from bot.transports.text import render_text
 
 COMMAND_PREFIX = "!"

@@ -17,13 +17,14 @@ from nio import (
     RoomMessageText,
 )
 
-from bot.reply import Reply
-from bot.router import Router
-from bot.transports.base import DeliveryFailed, MessageRef
+from bot.dispatch.router import Router
+from bot.domain.delivery import DeliveryFailed, MessageRef
+from bot.domain.reply import Reply
+from bot.observability.metrics import Metrics
 from bot.transports.matrix.client import SyncLoop, new_client
 from bot.transports.matrix.config import MatrixConfig
 from bot.transports.matrix.inbound import command_text, is_edit, to_command
-from bot.transports.matrix.rate import with_retries
+from bot.transports.matrix.rate import send_patiently
 from bot.transports.matrix.render import as_edit, as_reply, render_content
 from bot.transports.matrix.rooms import ENCRYPTED_NOTICE, RoomPolicy, after_own_join
 from bot.transports.matrix.session import SessionFiles, SyncPosition
@@ -47,11 +48,13 @@ class MatrixTransport:
         self,
         config: MatrixConfig,
         router: Router,
+        metrics: Metrics,
         *,
         broadcasts: BroadcastDirectory | None = None,
     ) -> None:
         self.config = config
         self._router = router
+        self._metrics = metrics
         # Where a ✅ reaction finds the broadcast it acknowledges; None: reactions are ignored.
         self.broadcasts = broadcasts
         self._files = SessionFiles(config.data_dir)
@@ -148,8 +151,8 @@ class MatrixTransport:
         self, request: Any, room_id: str, action: str, accept: tuple[str, ...] = ()
     ) -> Any:
         await self._logged_in(room_id)
-        return await with_retries(
-            request, self.config.retry, room=room_id, action=action, accept=accept
+        return await send_patiently(
+            request, self.config.retry, self._metrics, room=room_id, action=action, accept=accept
         )
 
     async def _logged_in(self, room_id: str) -> None:

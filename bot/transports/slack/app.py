@@ -8,28 +8,27 @@ import logging
 import re
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import structlog
 from aiohttp import web
-from redis.asyncio import Redis
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.keys import Keys
-from bot.metrics import Metrics
-from bot.reply import Reply
-from bot.router import Router
-from bot.settings import Settings
-from bot.transports.base import DeliveryFailed, MessageRef
+from bot.config.settings import Settings
+from bot.config.tuning import SLACK_RETRY, RetryPolicy, Tuning
+from bot.dispatch.router import Router
+from bot.domain.delivery import DeliveryFailed, MessageRef
+from bot.domain.reply import Reply
+from bot.observability.metrics import Metrics
 from bot.transports.slack.blocks import ACTION_PREFIX, render, render_one
 from bot.transports.slack.commands import check_prefix, slash_names
-from bot.transports.slack.delivery import RetryPolicy, SlackDelivery
-from bot.transports.slack.inbound import CommandBuilder, EventLedger
+from bot.transports.slack.delivery import SlackDelivery
+from bot.transports.slack.inbound import CommandBuilder, DeliveryLedger
 from bot.transports.slack.interactions import Interactions
 from bot.transports.slack.names import DisplayNames
 
@@ -56,12 +55,14 @@ class SlackConfig:
     api_url: str = "https://slack.com/api/"
     command_prefix: str = ""
     ack_budget: float = 1.5  # answer in the ack if the command finishes this fast (Slack: 3 s)
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    name_timeout: float = 1.0  # a users.info lookup slower than this falls back to the username
+    retry: RetryPolicy = SLACK_RETRY
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SlackConfig:
+    def from_settings(cls, settings: Settings, tuning: Tuning | None = None) -> SlackConfig:
         if settings.slack_bot_token is None:
             raise ValueError("SLACK_BOT_TOKEN is not set")
+        tuning = tuning or Tuning()
         secret = settings.slack_signing_secret
         app_token = settings.slack_app_token
         return cls(
@@ -70,6 +71,9 @@ class SlackConfig:
             app_token=app_token.get_secret_value() if app_token else None,
             api_url=settings.slack_api_url,
             command_prefix=settings.slack_command_prefix,
+            ack_budget=tuning.slack_ack_budget,
+            name_timeout=tuning.slack_name_timeout,
+            retry=tuning.slack_retry,
         )
 
 
@@ -77,7 +81,7 @@ class SlackTransport:
     name = "slack"
 
     def __init__(
-        self, config: SlackConfig, router: Router, redis: Redis, keys: Keys, metrics: Metrics
+        self, config: SlackConfig, router: Router, ledger: DeliveryLedger, metrics: Metrics
     ) -> None:
         self.config = config
         self.client = AsyncWebClient(
@@ -85,12 +89,12 @@ class SlackTransport:
         )
         self._session: aiohttp.ClientSession | None = None
         self.delivery = SlackDelivery(self.client, self._http_session, metrics, config.retry)
-        self.names = DisplayNames(self.client)
+        self.names = DisplayNames(self.client, timeout=config.name_timeout)
         self.interactions = Interactions(
             router,
             slash_names(check_prefix(config.command_prefix)),
             CommandBuilder(self.names),
-            EventLedger(redis, keys),
+            ledger,
             self.delivery,
             self._spawn,
             config.ack_budget,
@@ -112,8 +116,9 @@ class SlackTransport:
     def socket_mode(self) -> bool:
         return self.config.app_token is not None
 
-    def mount(self, web_app: web.Application) -> None:
-        web_app.router.add_post(EVENTS_PATH, self._http)
+    def routes(self) -> list[web.RouteDef]:
+        """`POST /slack/events` in HTTP mode, served beside /healthz, /readyz and /metrics."""
+        return [] if self.socket_mode else [web.post(EVENTS_PATH, self._http)]
 
     async def _http(self, request: web.Request) -> web.Response:
         response = await self.app.async_dispatch(await to_bolt_request(request))

@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.reply import Action, Reply, ReplyField, Table
+from bot.domain.reply import Action, Reply, ReplyField, Table
 from bot.transports.text import render_table
 
 MAX_BLOCKS = 50

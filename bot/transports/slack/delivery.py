@@ -1,11 +1,10 @@
 """Web API calls that survive Slack's bad moments: 429s are waited out, 5xx and network errors
-retried with backoff; after bounded retries the failure is logged with what was not delivered."""
+retried with backoff (bot/transports/retry.py); after bounded retries the failure is logged with
+what was not delivered."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -13,26 +12,12 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.metrics import Metrics
-from bot.transports.base import DeliveryFailed
+from bot.domain.delivery import DeliveryFailed
+from bot.observability.metrics import Metrics
+from bot.transports.retry import Exhausted, Retry, RetryPolicy, with_retries
 
 log = structlog.get_logger(__name__)
 TRANSPORT = "slack"
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 6  # tries per call, 429s and server errors together
-    backoff: float = 0.5  # first wait after a 5xx or network error; doubles each time
-    max_backoff: float = 30.0
-    max_retry_after: float = 120.0  # a longer Retry-After still waits, capped at this
-
-
-class _Retry(Exception):
-    def __init__(self, reason: str, wait: float | None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.wait = wait  # None: back off exponentially
 
 
 class SlackDelivery:
@@ -69,9 +54,9 @@ class SlackDelivery:
             async with self._session().post(url, json=payload) as response:
                 body = await response.text()
                 if response.status == 429:
-                    raise _Retry("ratelimited", _retry_after(response.headers.get("Retry-After")))
+                    raise Retry("ratelimited", _retry_after(response.headers.get("Retry-After")))
                 if response.status >= 500:
-                    raise _Retry(f"HTTP {response.status}", None)
+                    raise Retry(f"HTTP {response.status}", None)
                 if response.status != 200:
                     raise _Fatal(f"HTTP {response.status}: {body[:200]}")
                 return {"ok": True}
@@ -83,46 +68,31 @@ class SlackDelivery:
         method: str,
         channel: str,
         payload: dict[str, Any],
-        once: Callable[[], Any],
+        once: Callable[[], Awaitable[dict[str, Any]]],
     ) -> dict[str, Any]:
-        policy = self.policy
-        backoff = policy.backoff
-        reason = ""
-        for attempt in range(1, policy.attempts + 1):
+        async def attempt() -> dict[str, Any]:
             try:
-                result: dict[str, Any] = await once()
-            except _Fatal as fatal:
-                reason = fatal.reason
-                break
-            except _Retry as error:
-                pending = error
+                return await once()
             except (aiohttp.ClientError, TimeoutError) as error:
-                pending = _Retry(f"network: {type(error).__name__}", None)
-            else:
-                self._metrics.delivery(TRANSPORT, "ok")
-                return result
-            reason = pending.reason
-            if attempt == policy.attempts:
-                break
-            if pending.wait is None:
-                wait = backoff
-                backoff = min(backoff * 2, policy.max_backoff)
-            else:
-                wait = min(pending.wait, policy.max_retry_after)
-            self._metrics.delivery(TRANSPORT, "retried")
-            log.warning(
-                "slack.retrying", method=method, channel=channel, reason=reason, wait_s=wait
+                raise Retry(f"network: {type(error).__name__}") from None
+
+        try:
+            result = await with_retries(
+                attempt, self.policy, self._metrics, transport=TRANSPORT, action=method,
+                channel=channel,
+            )  # fmt: skip
+        except (_Fatal, Exhausted) as failure:
+            self._metrics.delivery(TRANSPORT, "failed")
+            log.error(
+                "slack.not_delivered",
+                method=method,
+                channel=channel,
+                reason=failure.reason,
+                undelivered=_summary(payload),
             )
-            await asyncio.sleep(wait)
-        self._metrics.delivery(TRANSPORT, "failed")
-        log.error(
-            "slack.not_delivered",
-            method=method,
-            channel=channel,
-            reason=reason,
-            undelivered=_summary(payload),
-        )
-        raise DeliveryFailed(TRANSPORT, channel, reason)
+            raise DeliveryFailed(TRANSPORT, channel, failure.reason) from None
+        self._metrics.delivery(TRANSPORT, "ok")
+        return result
 
 
 class _Fatal(Exception):
@@ -138,9 +108,9 @@ def _classify(error: SlackApiError) -> Exception:
     code = str(response.get("error", "") or "") if hasattr(response, "get") else ""
     if status == 429 or code == "ratelimited":
         headers = getattr(response, "headers", {}) or {}
-        return _Retry("ratelimited", _retry_after(_header(headers, "Retry-After")))
+        return Retry("ratelimited", _retry_after(_header(headers, "Retry-After")))
     if status >= 500 or code in ("internal_error", "fatal_error", "service_unavailable"):
-        return _Retry(f"HTTP {status} {code}".strip(), None)
+        return Retry(f"HTTP {status} {code}".strip(), None)
     return _Fatal(code or f"HTTP {status}")
 
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Protocol
 
-from redis.asyncio import Redis
-
-from bot.command import Command
-from bot.context import utc_now
-from bot.keys import Keys
-from bot.models import Actor
+from bot.domain.clock import utc_now
+from bot.domain.command import Command
+from bot.domain.models import Actor
 from bot.transports.slack.names import DisplayNames
 
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -72,18 +69,10 @@ class CommandBuilder:
         return _USER_MENTION.sub(named, text)
 
 
-class EventLedger:
-    """Which Events API deliveries were already taken (SET NX with a TTL, shared by replicas), so
-    Slack's retries (`X-Slack-Retry-Num`, Socket Mode `retry_attempt`) are answered once."""
+class DeliveryLedger(Protocol):
+    """Which platform deliveries were already taken (the store keeps it, shared by replicas)."""
 
-    def __init__(self, redis: Redis, keys: Keys, ttl_seconds: int = 24 * 3600) -> None:
-        self._redis = redis
-        self._keys = keys
-        self._ttl = ttl_seconds
-
-    async def first_delivery(self, event_id: str) -> bool:
-        key = self._keys.slack_event(event_id)
-        return bool(await self._redis.set(key, "1", nx=True, ex=self._ttl))
+    async def first_delivery(self, platform: str, event_id: str) -> bool: ...
 
 
 def thread_of(message: dict[str, Any]) -> str | None:

@@ -10,13 +10,18 @@ from typing import Any
 
 import structlog
 
-from bot.reply import Reply
-from bot.router import Router
-from bot.transports.base import DeliveryFailed
+from bot.dispatch.router import Router
+from bot.domain.delivery import DeliveryFailed
+from bot.domain.reply import Reply
 from bot.transports.slack.blocks import SlackMessage, escape, render, render_one
 from bot.transports.slack.commands import SlashCommand, command_text
 from bot.transports.slack.delivery import SlackDelivery
-from bot.transports.slack.inbound import CommandBuilder, EventLedger, after_bot_mention, thread_of
+from bot.transports.slack.inbound import (
+    CommandBuilder,
+    DeliveryLedger,
+    after_bot_mention,
+    thread_of,
+)
 
 log = structlog.get_logger(__name__)
 WORKING = "Working on it…"
@@ -29,7 +34,7 @@ class Interactions:
         router: Router,
         slash_commands: dict[str, SlashCommand],
         commands: CommandBuilder,
-        ledger: EventLedger,
+        ledger: DeliveryLedger,
         delivery: SlackDelivery,
         spawn: Spawn,
         ack_budget: float,
@@ -93,7 +98,7 @@ class Interactions:
             return  # another bot (or this one): never answer, never loop
         event_id = str(body.get("event_id") or f"{event.get('channel')}-{event.get('ts')}")
         # A retry whose first delivery never reached us is answered; any other is not.
-        if not await self._ledger.first_delivery(event_id):
+        if not await self._ledger.first_delivery("slack", event_id):
             log.info("slack.event_repeated", event_id=event_id, retry=retry)
             return
         self._spawn(self._answer_mention(event_id, event, bot_user_id))

@@ -1,0 +1,38 @@
+"""Tunables: timings and bounds the assembly passes down (tests pass faster ones), never patched
+onto a running object afterwards."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6  # tries per call, rate limits and errors together
+    backoff: float = 0.5  # first wait after a server or network error; doubles each time
+    max_backoff: float = 30.0
+    max_retry_after: float = 120.0  # a longer Retry-After still waits, capped at this
+    max_wait: float = math.inf  # seconds of waiting per call, in total
+
+
+SLACK_RETRY = RetryPolicy()
+# How long one Matrix message may wait for `M_LIMIT_EXCEEDED` or an unreachable homeserver.
+MATRIX_RETRY = RetryPolicy(attempts=10, backoff=0.5, max_backoff=10.0, max_wait=120.0)
+
+
+@dataclass(frozen=True)
+class Tuning:
+    edit_interval: float = 1.0  # least time between two edits of one message (board, ack counts)
+    live_board: bool = True  # post and edit the board (the console has nothing to edit)
+    scheduler_poll: float = 1.0  # seconds between looks for due jobs (roll-call reminders)
+    scheduler_lease: timedelta = timedelta(minutes=2)  # a claimed job comes back after this
+    slack_retry: RetryPolicy = SLACK_RETRY
+    slack_ack_budget: float = 1.5  # answer in the ack if the command finishes this fast (≤ 3 s)
+    slack_name_timeout: float = 1.0  # users.info lookups longer than this fall back
+    matrix_retry: RetryPolicy = MATRIX_RETRY
+    matrix_sync_timeout_ms: int = 30_000
+    matrix_timeline_limit: int = 50  # events per room per sync; more are paged in
+    matrix_reconnect_min: float = 1.0  # first wait after losing the homeserver; doubles
+    matrix_reconnect_max: float = 30.0

@@ -1,0 +1,45 @@
+"""What a handler gets besides the command: the store, the facility, the clock, the event bus."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.domain.clock import utc_now
+from bot.domain.command import Command, Words
+from bot.domain.facility import FacilityConfig
+from bot.domain.reply import Reply
+from bot.services.event_bus import EventBus
+from bot.services.runbook_library import RunbookLibrary
+from bot.storage.store import Store
+
+Handler = Callable[[Command, Words, "Context"], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A command's name, the words that also reach it, its help text and who may run it."""
+
+    name: str
+    summary: str
+    usage: tuple[str, ...]
+    examples: tuple[str, ...]
+    handler: Handler
+    aliases: tuple[str, ...] = ()
+    roles: frozenset[str] = frozenset()  # empty: anyone (parts may still be restricted)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Built once by the assembly (bot/app.py); handlers read it, nobody changes it."""
+
+    store: Store
+    facility: FacilityConfig
+    events: EventBus
+    commands: tuple[CommandSpec, ...] = ()
+    clock: Callable[[], datetime] = field(default=utc_now)
+    runbooks: RunbookLibrary = field(default_factory=RunbookLibrary.default)
+
+    def now(self) -> datetime:
+        return self.clock()

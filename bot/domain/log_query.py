@@ -1,0 +1,43 @@
+"""A log query: the filters of `log` (departments, kinds, actors, incident, since) and a limit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from bot.domain.models import LogEntry
+
+IndexDimension = Literal["dept", "kind", "actor", "incident"]
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    departments: Sequence[str] = ()
+    kinds: Sequence[str] = ()
+    actors: Sequence[str] = ()
+    incident_id: str | None = None
+    since: datetime | None = None
+    limit: int = 20
+    dimensions: list[tuple[IndexDimension, Sequence[str]]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        dims: list[tuple[IndexDimension, Sequence[str]]] = []
+        for name, values in (
+            ("dept", self.departments),
+            ("kind", self.kinds),
+            ("actor", self.actors),
+            ("incident", [self.incident_id] if self.incident_id else []),
+        ):
+            if values:
+                dims.append((name, values))  # type: ignore[arg-type]
+        object.__setattr__(self, "dimensions", dims)
+
+    def matches(self, entry: LogEntry) -> bool:
+        return (
+            (not self.departments or entry.department in self.departments)
+            and (not self.kinds or entry.kind in self.kinds)
+            and (not self.actors or entry.actor.id in self.actors)
+            and (not self.incident_id or entry.incident_id == self.incident_id)
+        )

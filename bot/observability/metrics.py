@@ -1,0 +1,77 @@
+"""Prometheus metrics on the app's own registry (never the global one), for `GET /metrics`."""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
+
+__all__ = ["CONTENT_TYPE", "Metrics"]
+
+# Command latency: a check-in is a few ms; a slow platform or a long log query tens to hundreds.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        r = self.registry
+        self._commands = Counter(
+            "lifeline_commands",
+            "Commands handled, by transport, command and outcome.",
+            ["transport", "command", "outcome"],
+            registry=r,
+        )
+        self._latency = Histogram(
+            "lifeline_command_seconds",
+            "Time to handle a command, from the router's view.",
+            ["command"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self._deliveries = Counter(
+            "lifeline_deliveries",
+            "Calls to chat platforms (posts, edits, pins), by transport and final result.",
+            ["transport", "result"],
+            registry=r,
+        )
+        self._retries = Counter(
+            "lifeline_retries",
+            "Calls to chat platforms retried, by transport and why (rate_limited or error).",
+            ["transport", "reason"],
+            registry=r,
+        )
+        self._rate_limit_wait = Counter(
+            "lifeline_rate_limit_wait_seconds",
+            "Seconds spent waiting out platforms' rate limits, by transport.",
+            ["transport"],
+            registry=r,
+        )
+        self._redis_up = Gauge(
+            "lifeline_redis_reachable", "1 while the database answers, 0 while not.", registry=r
+        )
+        ProcessCollector(registry=r)  # process_resident_memory_bytes, cpu seconds, open fds
+
+    def command(self, transport: str, name: str, outcome: str, seconds: float) -> None:
+        self._commands.labels(transport, name, outcome).inc()
+        self._latency.labels(name).observe(seconds)
+
+    def delivery(self, transport: str, result: str) -> None:
+        self._deliveries.labels(transport, result).inc()
+
+    def retry(self, transport: str, reason: str, wait: float) -> None:
+        self._retries.labels(transport, reason).inc()
+        if reason == "rate_limited":
+            self._rate_limit_wait.labels(transport).inc(wait)
+
+    def redis_reachable(self, up: bool) -> None:
+        self._redis_up.set(1 if up else 0)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,96 @@
+"""The incident log: appends through units of work, and indexed newest-first queries that never
+scan the whole stream."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from redis.asyncio import Redis
+
+from bot.domain.log_query import IndexDimension, LogQuery
+from bot.domain.models import LogEntry
+from bot.storage.domain_errors import speaks_domain
+from bot.storage.keys import Keys
+from bot.storage.unit_of_work import entry_id_of, index_member
+
+_MAX_MEMBER = "+"
+
+
+def _decode_entry(entry_id: Any, fields: Any) -> LogEntry:
+    ident = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    return LogEntry.model_validate_json(fields[b"e"]).model_copy(update={"id": ident})
+
+
+def _since_id(since: datetime | None) -> str:
+    return "-" if since is None else f"{int(since.timestamp() * 1000)}-0"
+
+
+@speaks_domain
+class LogReader:
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self._redis = redis
+        self._keys = keys
+
+    async def get(self, entry_ids: Sequence[str]) -> list[LogEntry]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for entry_id in entry_ids:
+                pipe.xrange(self._keys.log, entry_id, entry_id, count=1)
+            results = await pipe.execute()
+        return [_decode_entry(*found[0]) for found in results if found]
+
+    async def count(self) -> int:
+        return int(await self._redis.xlen(self._keys.log))
+
+    async def query(self, query: LogQuery) -> list[LogEntry]:
+        """Newest first. Drives the walk from the smallest matching index; time bounds are
+        index ranges, so neither the stream nor a large index is read past what is returned."""
+        if not query.dimensions:
+            rows = await self._redis.xrevrange(
+                self._keys.log, "+", _since_id(query.since), count=query.limit
+            )
+            return [_decode_entry(entry_id, fields) for entry_id, fields in rows or []]
+        driving = await self._smallest_dimension(query)
+        index_keys = [self._keys.index(driving[0], value) for value in driving[1]]
+        floor = "-" if query.since is None else "[" + index_member(_since_id(query.since))
+        found: list[LogEntry] = []
+        ceiling = _MAX_MEMBER
+        # With one filter dimension every index hit matches; otherwise read ahead, some won't.
+        exact = len(query.dimensions) == 1
+        while len(found) < query.limit:
+            needed = query.limit - len(found)
+            batch = needed if exact else max(needed * 2, 64)
+            members = await self._merged_page(index_keys, ceiling, floor, batch)
+            if not members:
+                break
+            entries = await self.get([entry_id_of(member) for member in members])
+            found.extend(entry for entry in entries if query.matches(entry))
+            if len(members) < batch:
+                break
+            ceiling = "(" + members[-1]
+        return found[: query.limit]
+
+    async def _smallest_dimension(self, query: LogQuery) -> tuple[IndexDimension, Sequence[str]]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for dimension, values in query.dimensions:
+                for value in values:
+                    pipe.zcard(self._keys.index(dimension, value))
+            sizes = iter(await pipe.execute())
+        totals = [
+            (sum(next(sizes) for _ in values), (dim, values)) for dim, values in query.dimensions
+        ]
+        return min(totals, key=lambda pair: pair[0])[1]
+
+    async def _merged_page(
+        self, index_keys: list[str], ceiling: str, floor: str, batch: int
+    ) -> list[str]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key in index_keys:
+                pipe.zrevrangebylex(key, ceiling, floor, start=0, num=batch)
+            pages = await pipe.execute()
+        merged = sorted(
+            {m.decode() if isinstance(m, bytes) else m for page in pages for m in page},
+            reverse=True,
+        )
+        return merged[:batch]

@@ -1,0 +1,37 @@
+"""The one aiohttp server: health, readiness and metrics, plus the routes transports serve
+(Slack's `POST /slack/events` in HTTP mode)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+
+from aiohttp import web
+
+from bot.observability.metrics import CONTENT_TYPE, Metrics
+
+Readiness = Callable[[], Awaitable[dict[str, bool]]]
+
+
+def create_web_app(
+    readiness: Readiness, metrics: Metrics, routes: Sequence[web.RouteDef] = ()
+) -> web.Application:
+    async def healthz(request: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    async def readyz(request: web.Request) -> web.Response:
+        checks = await readiness()
+        status = 200 if all(checks.values()) else 503
+        return web.Response(
+            status=status, text=json.dumps(checks) + "\n", content_type="application/json"
+        )
+
+    async def metrics_page(request: web.Request) -> web.Response:
+        return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_page)
+    app.router.add_routes(list(routes))
+    return app
