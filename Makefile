@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint types check-runbooks pytest bench clean
+.PHONY: run test lint imports types check-runbooks pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m bot
 
-test: $(STAMP) lint types check-runbooks pytest
+test: $(STAMP) lint imports types check-runbooks pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers tests bench
 	$(BIN)/ruff format --check bot handlers tests bench
+
+imports: $(STAMP)
+	$(BIN)/lint-imports
 
 types: $(STAMP)
 	$(BIN)/mypy
