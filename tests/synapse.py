@@ -13,7 +13,6 @@ import itertools
 import json
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+from tests.ports import free_port
 
 SERVER_NAME = "localhost"
 START_TIMEOUT = 90.0
@@ -54,12 +55,6 @@ class MatrixUser:
     @property
     def localpart(self) -> str:
         return self.user_id[1:].split(":", 1)[0]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class SynapseServer:

@@ -13,7 +13,7 @@ import aiohttp
 
 from tests.e2e.console_process import REPO, console_env
 from tests.e2e.matrix_fixtures import MatrixWorld
-from tests.synapse import free_port
+from tests.ports import free_port
 
 
 async def _ready(url: str, timeout: float = 20.0) -> dict[str, bool]:

@@ -20,12 +20,7 @@ from bot.domain.models import Actor, CheckIn, State
 from bot.storage.connection import connect_redis, sentinel_client
 from bot.storage.embedded_redis import find_redis_server
 from bot.storage.store import Store
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.ports import free_port
 
 
 def wait_for_port(port: int, timeout: float = 10.0) -> None:
