@@ -3,7 +3,6 @@ way `python -m bot serve` assembles it (build_lifeline, then start)."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -212,15 +211,3 @@ class BotRunner:
         await self.lifeline.events.drain()
         if self.lifeline.live_board is not None:
             await self.lifeline.live_board.settle()
-
-
-async def until(condition: Callable[[], Any], timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not await _value(condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await asyncio.sleep(0.05)
-
-
-async def _value(result: Any) -> Any:
-    return await result if asyncio.iscoroutine(result) else result

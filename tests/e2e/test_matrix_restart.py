@@ -9,7 +9,7 @@ from structlog.testing import capture_logs
 
 from bot.domain.log_query import LogQuery
 from tests.e2e.matrix_fixtures import MatrixWorld
-from tests.e2e.matrix_harness import until
+from tests.waiting import until
 
 
 async def _checkins(matrix: MatrixWorld) -> list[tuple[str, str, str]]:
