@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import signal
+import socket
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +14,7 @@ from bot.domain.facility import FacilityConfig
 from bot.storage.embedded_redis import EmbeddedRedis
 from bot.storage.store import Store
 from tests.conftest import Bot, BuildLifeline
+from tests.waiting import until
 
 
 @pytest.fixture
@@ -27,13 +28,24 @@ async def doomed() -> AsyncIterator[EmbeddedRedis]:
     shutil.rmtree(directory, ignore_errors=True)
 
 
+def refuses_connections(path: Path) -> bool:
+    """Nothing listens on the unix socket: its server has exited (the kernel closed it)."""
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return True
+        return False
+
+
 async def test_with_redis_gone_a_checkin_is_not_called_recorded(
     doomed: EmbeddedRedis, facility: FacilityConfig, build_bot_lifeline: BuildLifeline
 ) -> None:
     bot = Bot(await build_bot_lifeline(redis_url=doomed.url))
     assert (await bot.send("status lab up")).outcome == "recorded"
+    assert not refuses_connections(doomed.socket)
     os.kill(int(doomed.pidfile.read_text()), signal.SIGKILL)  # the server dies, as in an outage
-    await asyncio.sleep(0.2)
+    await until(lambda: refuses_connections(doomed.socket), timeout=5)
     reply = await bot.send("status lab down analyser offline")
     assert (reply.outcome, reply.ephemeral) == ("error", True)
     [line] = reply.lines
