@@ -19,9 +19,11 @@ class SlowSchedule(Schedule):
         self.swallow = swallow
         self.claims = 0
         self.finished = 0
+        self.in_hand = asyncio.Event()  # set when a claim has started
 
     async def claim(self, now: datetime, lease: timedelta) -> list[dict[str, Any]]:
         self.claims += 1
+        self.in_hand.set()
         try:
             await asyncio.sleep(self.seconds)
         except asyncio.CancelledError:
@@ -47,13 +49,12 @@ async def test_stop_ends_the_loop_even_when_a_poll_swallows_its_cancellation() -
     schedule = SlowSchedule(30, swallow=True)
     scheduler = Scheduler(schedule, now, {}, poll_seconds=0.01)
     scheduler.start()
-    await asyncio.sleep(0.05)  # the first claim is in hand
+    await asyncio.wait_for(schedule.in_hand.wait(), 2)
 
     try:
         assert await stops_within(scheduler, 2, grace=0.1)
-        claims = schedule.claims
-        await asyncio.sleep(0.1)
-        assert claims == schedule.claims == 1  # no poll after stop
+        assert schedule.claims == 1
+        assert asyncio.all_tasks() == {asyncio.current_task()}  # no loop left to poll again
     finally:
         schedule.swallow = False  # if stop failed, the loop's teardown cancel still ends it
 
@@ -62,7 +63,7 @@ async def test_stop_lets_the_poll_in_hand_finish_instead_of_cancelling_it() -> N
     schedule = SlowSchedule(0.2, swallow=False)
     scheduler = Scheduler(schedule, now, {}, poll_seconds=0.01)
     scheduler.start()
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(schedule.in_hand.wait(), 2)
 
     assert await stops_within(scheduler, 2, grace=5)
 
