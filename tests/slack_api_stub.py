@@ -29,6 +29,7 @@ class Call:
     params: dict[str, Any]
     token: str | None = None
     hook: str | None = None
+    answer: dict[str, Any] | None = None  # what the method answered (not set if refused first)
 
     @property
     def text(self) -> str:
@@ -174,7 +175,8 @@ class SlackApiStub:
         if problem:
             self.invalid.append((call, problem))
             return web.json_response({"ok": False, "error": "invalid_blocks", "detail": problem})
-        return web.json_response(self._answer(method, params))
+        call.answer = self._answer(method, params)
+        return web.json_response(call.answer)
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel", ""))

@@ -171,9 +171,18 @@ async def test_notify_pings_the_channel_but_user_text_never_can(slack: SlackBot)
 async def test_pinning_twice_is_fine(slack: SlackBot) -> None:
     ref = await slack.slack.post("C1", Reply(title="Board"))
     await slack.slack.pin(ref)
-    await slack.slack.pin(ref)
+    await slack.slack.pin(ref)  # Slack refuses: already_pinned; that is success, not an error
 
-    assert len(slack.stub.calls_to("pins.add")) == 2
+    pins = slack.stub.calls_to("pins.add")
+    assert [(call.params["channel"], call.params["timestamp"]) for call in pins] == [
+        ("C1", ref.message_id),
+        ("C1", ref.message_id),
+    ]
+    assert [call.answer for call in pins] == [
+        {"ok": True},
+        {"ok": False, "error": "already_pinned"},
+    ]
+    assert slack.stub.messages[("C1", ref.message_id)].pinned
 
 
 async def test_the_board_is_pinned_in_a_public_channel_the_bot_was_never_added_to(
