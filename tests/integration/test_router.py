@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from structlog.processors import format_exc_info
 from structlog.testing import capture_logs
 
 from tests.conftest import Bot
@@ -45,7 +46,7 @@ async def test_an_unexpected_failure_gives_an_error_ref_not_a_traceback(
 
 async def test_every_command_is_logged_with_actor_transport_outcome_and_duration(bot: Bot) -> None:
     with capture_logs() as logs:
-        await bot.send("status lab down my password is hunter2", user="alice")
+        await bot.send("status lab down", user="alice")
     [record] = [log for log in logs if log["event"] == "command"]
     assert (record["actor"], record["transport"], record["command"], record["outcome"]) == (
         "alice",
@@ -54,4 +55,22 @@ async def test_every_command_is_logged_with_actor_transport_outcome_and_duration
         "recorded",
     )
     assert isinstance(record["duration_ms"], float)
+
+
+async def test_a_failed_command_logs_its_traceback_but_not_what_the_user_typed(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object) -> object:
+        raise RuntimeError("check-in index corrupt")
+
+    monkeypatch.setattr(bot.store, "record_checkin", broken)
+    with capture_logs(processors=[format_exc_info]) as logs:  # tracebacks rendered, as in prod
+        reply = await bot.send("status lab down my password is hunter2", user="alice")
+
+    assert reply.outcome == "error"
+    [failure] = [log for log in logs if log["event"] == "command.failed"]
+    assert (failure["actor"], failure["command"]) == ("alice", "status")
+    assert "RuntimeError: check-in index corrupt" in failure["exception"]
+    [record] = [log for log in logs if log["event"] == "command"]
+    assert record["outcome"] == "error"
     assert "hunter2" not in repr(logs)
