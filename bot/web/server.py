@@ -27,6 +27,7 @@ def create_web_app(
         )
 
     async def metrics_page(request: web.Request) -> web.Response:
+        await readiness()  # gauges such as "Redis reachable" are read as of this scrape
         return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})
 
     app = web.Application()
