@@ -1,0 +1,1 @@
+"""Where configuration comes from: the environment, the facility file, and the tunables."""

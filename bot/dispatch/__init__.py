@@ -1,0 +1,1 @@
+"""A Command to its handler and back as a Reply, with the one error mapping."""

@@ -1,0 +1,1 @@
+"""What runs on its own: the live board, fan-out, roll call, scheduler, runbook library."""

@@ -1,0 +1,1 @@
+"""Redis: the one Store, its keys, the Lua unit of work, and the embedded server."""

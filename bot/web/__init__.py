@@ -1,0 +1,1 @@
+"""The one aiohttp server: health, readiness, metrics, and the routes transports serve."""
