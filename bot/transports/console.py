@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+import termios
 import threading
 import uuid
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.dispatch.router import Router
 from bot.domain.clock import utc_now
@@ -44,6 +45,8 @@ class ConsoleTransport:
         self._history = history
         self.interactive = self._stdin.isatty()
         self._lines: asyncio.Queue[str | None] = asyncio.Queue()
+        # Set once a line's answer is printed: only then does the reader show the next prompt.
+        self._answered = threading.Event()
         self._stopping = False
 
     def request_stop(self) -> None:
@@ -59,21 +62,33 @@ class ConsoleTransport:
             self._write(
                 f"Lifeline console — you are {self._actor.name}. Type help, or Ctrl-D to leave.\n"
             )
+        terminal = self._hold_keys() if self.interactive else None
         # A daemon thread, so a pending read never holds up shutdown on Ctrl-C or SIGTERM.
         reader = threading.Thread(target=self._read_lines, args=(loop, lines), daemon=True)
         reader.start()
-        while (line := await lines.get()) is not None and not self._stopping:
-            text = line.strip().removeprefix("/")
-            if not text or text.startswith("#"):
-                continue
-            if not self.interactive:
-                self._echo(line)
-            reply = await self._router.handle(self._command(text))
-            try:
-                self._write(render_text(reply) + "\n\n")
-            except BrokenPipeError:  # the reader of our output went away (`| head`)
-                break
+        try:
+            while (line := await lines.get()) is not None and not self._stopping:
+                if not await self._answer(line):  # the reader of our output went away (`| head`)
+                    break
+                if not self._stopping:  # leaving: no prompt to come back to
+                    self._answered.set()
+        finally:
+            if terminal is not None:
+                termios.tcsetattr(self._stdin, termios.TCSANOW, terminal)
         self._save_history()
+
+    async def _answer(self, line: str) -> bool:
+        text = line.strip().removeprefix("/")
+        if not text or text.startswith("#"):
+            return True
+        if not self.interactive:
+            self._echo(line)
+        reply = await self._router.handle(self._command(text))
+        try:
+            self._write(render_text(reply) + "\n\n")
+        except BrokenPipeError:
+            return False
+        return True
 
     async def start(self) -> None:
         return None
@@ -116,6 +131,7 @@ class ConsoleTransport:
         try:
             while True:
                 if self.interactive:
+                    self._echo_keys(True)
                     try:
                         line = input(PROMPT)
                     except EOFError:
@@ -124,9 +140,30 @@ class ConsoleTransport:
                     line = self._stdin.readline()
                     if not line:
                         break
+                self._answered.clear()
                 loop.call_soon_threadsafe(lines.put_nowait, line)
+                if self.interactive:
+                    self._echo_keys(False)
+                    self._answered.wait()  # the next prompt goes after this line's answer
         finally:
             loop.call_soon_threadsafe(lines.put_nowait, None)
+
+    def _hold_keys(self) -> list[Any]:
+        """Uncook the terminal, so keys typed while an answer is on its way (Ctrl-D too) wait
+        as they are for readline at the next prompt. Returns the mode to restore on leaving."""
+        terminal = termios.tcgetattr(self._stdin)
+        mode = termios.tcgetattr(self._stdin)
+        mode[3] &= ~(termios.ICANON | termios.ECHO)
+        mode[6][termios.VMIN], mode[6][termios.VTIME] = 1, 0
+        termios.tcsetattr(self._stdin, termios.TCSANOW, mode)
+        return terminal
+
+    def _echo_keys(self, on: bool) -> None:
+        """Off between prompts, so typed-ahead keys show once, after the prompt; readline
+        echoes only on a terminal that echoes."""
+        mode = termios.tcgetattr(self._stdin)
+        mode[3] = mode[3] | termios.ECHO if on else mode[3] & ~termios.ECHO
+        termios.tcsetattr(self._stdin, termios.TCSANOW, mode)
 
     def _echo(self, line: str) -> None:
         """In script mode the command is echoed, so the output reads as a transcript."""

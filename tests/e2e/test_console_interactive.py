@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import select
 import shutil
 import subprocess
@@ -46,6 +47,10 @@ class Terminal:
                 self.screen += os.read(self.fd, 4096).decode(errors="replace")
         return self.screen
 
+    def text(self) -> str:
+        """The screen as a person reads it: without the terminal's control sequences."""
+        return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", self.screen).replace("\r\n", "\n")
+
     def type(self, keys: str) -> None:
         os.write(self.fd, keys.encode())
 
@@ -72,3 +77,23 @@ def test_an_interactive_session_prompts_answers_and_keeps_history(data_dir: Path
     again.read_until("Recorded: Intensive Care is PARTIAL")
     again.type("\x04")
     assert again.close() == 0
+
+
+def test_each_answer_prints_on_its_own_lines_before_the_next_prompt(data_dir: Path) -> None:
+    term = Terminal(data_dir)
+    term.read_until("lifeline> ")
+    # Typed ahead in one go: each line waits for the answer before it, Ctrl-D too.
+    term.type("status icu partial vents on paper charting\rstatus lab up\r\x04")
+    term.read_until("Fully functional (no incident open)\r\n\r\nlifeline> ")
+    assert term.close() == 0
+    assert term.text() == (
+        "Lifeline console — you are charge.nurse. Type help, or Ctrl-D to leave.\n"
+        "lifeline> status icu partial vents on paper charting\n"
+        "Recorded: Intensive Care is PARTIAL — Partially functional (no incident open)\n"
+        "Note: vents on paper charting\n"
+        "\n"
+        "lifeline> status lab up\n"
+        "Recorded: Laboratory is UP — Fully functional (no incident open)\n"
+        "\n"
+        "lifeline> "
+    )
