@@ -49,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("path", nargs="?", type=Path, help="a file or directory (default runbooks)")
     action.add_parser("schema", help="print the JSON Schema of a runbook file")
     manifest = sub.add_parser("manifest", help="print the Slack app manifest for this setup")
-    manifest.add_argument("--url", help="the bot's public base URL (HTTP mode), https://...")
+    manifest.add_argument(
+        "--url", help="the bot's public base URL, https://... (required in HTTP mode)"
+    )
     manifest.add_argument(
         "--socket-mode", action="store_true", help="Socket Mode (on when SLACK_APP_TOKEN is set)"
     )
@@ -107,13 +109,16 @@ def _slack_prefix_ok(settings: Settings) -> bool:
 
 def _manifest(settings: Settings, url: str | None, socket_mode: bool) -> int:
     from bot.transports.slack.commands import PrefixError
-    from bot.transports.slack.manifest import manifest_yaml
+    from bot.transports.slack.manifest import ManifestError, manifest_yaml
 
     socket_mode = socket_mode or settings.slack_app_token is not None
     try:
         print(manifest_yaml(settings.slack_command_prefix, socket_mode=socket_mode, base_url=url))
     except PrefixError as error:
         print(f"lifeline: configuration error: {error}", file=sys.stderr)
+        return 2
+    except ManifestError as error:
+        print(f"lifeline manifest: {error}", file=sys.stderr)
         return 2
     return 0
 

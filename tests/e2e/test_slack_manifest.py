@@ -54,6 +54,29 @@ def test_http_mode_sends_commands_events_and_buttons_to_one_url() -> None:
     assert 175 <= len(data["display_information"]["long_description"]) <= 4000
 
 
+def test_http_mode_without_a_url_is_refused_rather_than_sent_to_a_made_up_host() -> None:
+    result = manifest()
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "lifeline manifest: HTTP mode needs the bot's public URL: add --url https://<your host> "
+        "(or --socket-mode)\n"
+    )
+
+
+def test_a_url_slack_cannot_post_to_is_refused() -> None:
+    for url in ("http://lifeline.hospital.org", "lifeline.hospital.org"):
+        result = manifest("--url", url)
+
+        assert result.returncode == 2
+        assert result.stdout == ""
+        assert result.stderr == (
+            f"lifeline manifest: --url '{url}' must be the bot's public https:// address, "
+            "like https://lifeline.hospital.org\n"
+        )
+
+
 def test_an_app_token_turns_socket_mode_on_and_no_urls_are_needed() -> None:
     data = parsed(manifest(SLACK_APP_TOKEN="xapp-1-test"))
 
@@ -64,7 +87,7 @@ def test_an_app_token_turns_socket_mode_on_and_no_urls_are_needed() -> None:
 
 
 def test_the_prefix_renames_every_command_and_none_is_reserved_by_slack() -> None:
-    data = parsed(manifest(SLACK_COMMAND_PREFIX="ll-"))
+    data = parsed(manifest("--socket-mode", SLACK_COMMAND_PREFIX="ll-"))
 
     names = [c["command"] for c in data["features"]["slash_commands"]]
     assert names[:2] == ["/ll-incident", "/ll-checkin"]
@@ -83,7 +106,7 @@ def test_the_manifest_in_the_repository_is_current() -> None:
     shipped = (ROOT / "slack-manifest.yaml").read_text(encoding="utf-8")
 
     assert shipped == manifest("--socket-mode").stdout, (
-        "regenerate: python -m bot manifest --socket-mode > slack-manifest.yaml"
+        "regenerate: .venv/bin/lifeline manifest --socket-mode > slack-manifest.yaml"
     )
 
 

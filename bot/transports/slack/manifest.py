@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
 from bot.transports.slack.commands import SLASH_COMMANDS, check_prefix
 
-PLACEHOLDER_URL = "https://lifeline.example.org"
 BOT_SCOPES = (
     "app_mentions:read",  # @Lifeline <command> in channels and threads
     "channels:join",  # join a public incident channel to pin the board there
@@ -20,12 +20,31 @@ BOT_SCOPES = (
 )
 
 
+class ManifestError(ValueError):
+    """A manifest that would send Slack's requests nowhere: HTTP mode without a public https URL."""
+
+
+def check_base_url(base_url: str | None) -> str:
+    """Slack posts only to https; a made-up host would create an app that never answers."""
+    if not base_url:
+        raise ManifestError(
+            "HTTP mode needs the bot's public URL: add --url https://<your host> (or --socket-mode)"
+        )
+    parts = urlsplit(base_url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ManifestError(
+            f"--url {base_url!r} must be the bot's public https:// address, "
+            "like https://lifeline.hospital.org"
+        )
+    return base_url
+
+
 def build_manifest(
     prefix: str = "", *, socket_mode: bool = False, base_url: str | None = None
 ) -> dict[str, Any]:
     """Socket Mode needs no public URL; HTTP mode sends everything to `<base_url>/slack/events`."""
     check_prefix(prefix)
-    events_url = (base_url or PLACEHOLDER_URL).rstrip("/") + "/slack/events"
+    events_url = "" if socket_mode else check_base_url(base_url).rstrip("/") + "/slack/events"
     commands = []
     for command in SLASH_COMMANDS:
         entry: dict[str, Any] = {
@@ -72,7 +91,7 @@ def manifest_yaml(
     manifest = build_manifest(prefix, socket_mode=socket_mode, base_url=base_url)
     header = (
         "# Lifeline's Slack app. Create it at https://api.slack.com/apps → Create New App →\n"
-        "# From a manifest, and paste this. Regenerate with: python -m bot manifest --help\n"
+        "# From a manifest, and paste this. Regenerate with: .venv/bin/lifeline manifest --help\n"
     )
     return header + yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=100)
 
