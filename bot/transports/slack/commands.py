@@ -59,8 +59,8 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand(
         "inclog",
         "log",
-        "Query or export the incident log",
-        "[dept...] [kind...] [by @user] [since 2h] [limit N] | export [csv|json|md]",
+        "Query the incident log: by department, kind, person, time",
+        "[dept...] [kind...] [by @user] [since 2h|since 14:00] [limit N]",
     ),
     SlashCommand(
         "lifeline",

@@ -103,6 +103,6 @@ _LONG_DESCRIPTION = (
     "channel, in the form of the HICS 251 Facility System Status Report. Incident commanders "
     "open and close incidents, hand over command, post downtime runbooks as checklists and "
     "broadcast messages with acknowledgement tracking. Every action is kept in an "
-    "append-only incident log (HICS 214) that IT and commanders can query and export. "
+    "append-only incident log (HICS 214) that IT and commanders can query. "
     "Lifeline is not a place for patient information: keep check-ins operational."
 )
