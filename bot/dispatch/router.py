@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import secrets
 import time
 
@@ -12,6 +11,7 @@ from bot.dispatch.context import CommandSpec, Context
 from bot.domain.command import Command, tokenize
 from bot.domain.errors import Denied, StoreUnavailable, UserError
 from bot.domain.models import LogEntry, LogKind
+from bot.domain.parsing import close_match
 from bot.domain.reply import Reply
 from bot.observability.metrics import Metrics
 
@@ -71,8 +71,8 @@ class Router:
         return reply
 
     def _unknown(self, word: str) -> str:
-        guess = difflib.get_close_matches(word.lower().lstrip("/!"), list(self._names), n=1)
-        hint = f" Did you mean {self._names[guess[0]].name}?" if guess else ""
+        guess = close_match(word.lstrip("/!"), self._names)
+        hint = f" Did you mean {guess.name}?" if guess else ""
         return f"There is no command “{word}”.{hint} Type help to see every command."
 
     async def _log_denied(self, command: Command, name: str, reason: str) -> None:

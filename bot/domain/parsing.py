@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
 import re
+from collections.abc import Mapping
+from typing import TypeVar
 
 from bot.domain.command import Words
 from bot.domain.errors import UserError
@@ -13,6 +14,7 @@ from bot.domain.models import REPORTABLE_STATES, STATE_ALIASES, Actor, State, Tr
 MAX_NOTE_CHARS = 2000
 _SLACK_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
 _MATRIX_ID = re.compile(r"^@[^:\s]+:[^\s]+$")
+T = TypeVar("T")
 
 
 def department_names(facility: FacilityConfig) -> dict[str, Department]:
@@ -41,12 +43,56 @@ def resolve_department(
 
 
 def unknown_department(word: str, facility: FacilityConfig) -> str:
-    names = department_names(facility)
-    guess = difflib.get_close_matches(word.lower(), list(names), n=1, cutoff=0.6)
-    if guess:
-        return f"There is no department “{word}”. Did you mean {names[guess[0]].id}?"
+    guess = close_match(word, department_names(facility))
+    if guess is not None:
+        return f"There is no department “{word}”. Did you mean {guess.id}?"
     known = ", ".join(dept.id for dept in facility.departments)
     return f"There is no department “{word}”. Departments: {known}."
+
+
+def close_match(word: str, names: Mapping[str, T]) -> T | None:
+    """What `word` is a slip of the keyboard for, when that is one thing; otherwise None.
+
+    A name is close when it starts with the same letter and `word` begins it (four letters or
+    more: `surg`, `blood`) or is one slip from it: a letter dropped, added or two swapped
+    (`labb`, `lba`); on a name of five letters or more also a letter changed (`pharmcy`,
+    `radiolgy`), on one of eight or more two slips. A shared ending is not close (`cardiology`
+    is not `radiology`), nor is a changed letter in a short code (`pacu` is not `pacs`), and
+    one or two letters only match exactly (`ot` is neither `or` nor `it`, `rd` is not `rad`).
+    """
+    key = word.lower()
+    found = {id(target): target for name, target in names.items() if _close(key, name)}
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _close(word: str, name: str) -> bool:
+    if len(word) < 3 or len(name) < 3 or word[:1] != name[:1]:
+        return False
+    if len(word) >= 4 and name.startswith(word):
+        return True
+    if len(name) <= 4:
+        return _slips(word, name, change=2) <= 1
+    return _slips(word, name) <= (1 if len(name) < 8 else 2)
+
+
+def _slips(typed: str, name: str, change: int = 1) -> int:
+    """Letters dropped, added or swapped with a neighbour, and changed (`change` each), that
+    turn `typed` into `name` (the optimal string alignment distance)."""
+    before: list[int] = []
+    previous = list(range(len(name) + 1))
+    for i, letter in enumerate(typed, 1):
+        row = [i]
+        for j, wanted in enumerate(name, 1):
+            cost = min(
+                previous[j] + 1,
+                row[j - 1] + 1,
+                previous[j - 1] + (0 if letter == wanted else change),
+            )
+            if i > 1 and j > 1 and letter == name[j - 2] and typed[i - 2] == wanted:
+                cost = min(cost, before[j - 2] + 1)
+            row.append(cost)
+        before, previous = previous, row
+    return previous[-1]
 
 
 def parse_state(word: str) -> State:

@@ -82,6 +82,37 @@ async def test_bad_input_changes_nothing_and_gets_a_specific_answer(bot: Bot) ->
     assert await bot.store.log.count() == 0
 
 
+DEPARTMENTS = (
+    "Departments: pharmacy, lab, radiology, emergency, icu, surgery, nursing, blood-bank, "
+    "registration, dietary, it."
+)
+
+
+async def test_did_you_mean_is_only_for_a_slip_never_for_another_department(bot: Bot) -> None:
+    cases = {
+        "status radiolgy down": "There is no department “radiolgy”. Did you mean radiology?",
+        "status pharmcy down": "There is no department “pharmcy”. Did you mean pharmacy?",
+        "status labb up": "There is no department “labb”. Did you mean lab?",
+        "status blood bnk down": "There is no department “blood”. Did you mean blood-bank?",
+        "status emergancy down": "There is no department “emergancy”. Did you mean emergency?",
+        "status cardiology down": f"There is no department “cardiology”. {DEPARTMENTS}",
+        "status pacu down": f"There is no department “pacu”. {DEPARTMENTS}",
+        "status nicu down": f"There is no department “nicu”. {DEPARTMENTS}",
+        "status ot down": f"There is no department “ot”. {DEPARTMENTS}",
+        "stauts lab down": "There is no command “stauts”. Did you mean status? "
+        "Type help to see every command.",
+        "rolcall": "There is no command “rolcall”. Did you mean rollcall? "
+        "Type help to see every command.",
+        "start Teams outage": "There is no command “start”. Type help to see every command.",
+        "back": "There is no command “back”. Type help to see every command.",
+    }
+    for text, answer in cases.items():
+        reply = await bot.send(text)
+        assert (reply.outcome, reply.lines) == ("error", [answer]), text
+    reply = await bot.send("status bloodbank down")
+    assert reply.lines[0] == "Recorded: Blood Bank is DOWN — Non-functional (no incident open)"
+
+
 async def test_the_board_marks_unknown_and_stale_departments(bot: Bot, clock: Clock) -> None:
     await bot.send("status pharmacy down cabinets on override", user="rx-lead")
     clock.now += timedelta(minutes=61)

@@ -9,7 +9,7 @@ from bot.domain.command import tokenize
 from bot.domain.errors import UserError
 from bot.domain.facility import FacilityConfig
 from bot.domain.models import State
-from bot.domain.parsing import check_note, parse_mention, parse_state, resolve_department
+from bot.domain.parsing import check_note, close_match, parse_mention, parse_state, resolve_department
 from bot.domain.timefmt import format_age, format_time, parse_duration, parse_since
 
 FACILITY = FacilityConfig()
@@ -35,6 +35,25 @@ def test_a_near_miss_gets_a_suggestion() -> None:
     with pytest.raises(UserError) as caught:
         resolve_department(tokenize("status pharmcy"), 1, FACILITY)
     assert caught.value.message == "There is no department “pharmcy”. Did you mean pharmacy?"
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [("radiolgy", "radiology"), ("pharmcy", "pharmacy"), ("phramacy", "pharmacy"), ("labb", "lab"),
+     ("lba", "lab"), ("xry", "radiology"), ("labratory", "lab"), ("emrgancy", "emergency"),
+     ("surg", "surgery"), ("blood", "blood-bank"), ("Blood Bnk", "blood-bank"),
+     ("cardiology", None), ("neurology", None), ("radiation", None), ("pacu", None),
+     ("nicu", None), ("ccu", None), ("red", None), ("ot", None), ("rd", None), ("itu", None)],
+)  # fmt: skip
+def test_only_a_slip_of_the_keyboard_is_close(word: str, expected: str | None) -> None:
+    found = close_match(word, FACILITY.department_names)
+    assert (found.id if found else None) == expected
+
+
+def test_close_names_of_two_departments_suggest_neither() -> None:
+    names = {"surgery": "surgery", "or": "surgery", "surgical-icu": "sicu"}
+    assert close_match("surgey", names) == "surgery"
+    assert close_match("surg", names) is None  # begins both
 
 
 def test_a_far_miss_lists_the_departments() -> None:
