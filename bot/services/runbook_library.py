@@ -6,7 +6,6 @@ what is wrong and IT can fix it without a restart.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Iterable
@@ -18,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from bot.domain.errors import UserError
+from bot.domain.parsing import close_match
 from bot.domain.runbook import Runbook, describe_errors
 
 SUFFIXES = (".yaml", ".yml")
@@ -194,9 +194,9 @@ class RunbookLibrary:
                 names = ", ".join(f.id for f in candidates)
                 raise UserError(f"“{name}” matches several runbooks: {names}. Say which one.")
         ids = [f.id for f in pool]
-        guess = difflib.get_close_matches(key, ids, n=1, cutoff=0.6)
-        if guess:
-            raise UserError(f"There is no runbook “{name}”. Did you mean {guess[0]}?")
+        guess = close_match(key, {runbook_id: runbook_id for runbook_id in ids})
+        if guess is not None:
+            raise UserError(f"There is no runbook “{name}”. Did you mean {guess}?")
         if not ids:
             raise UserError(f"There is no runbook “{name}”; no runbooks are loaded.")
         raise UserError(f"There is no runbook “{name}”. Runbooks: {', '.join(ids)}.")

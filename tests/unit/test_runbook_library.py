@@ -59,6 +59,15 @@ def test_an_unknown_name_gets_a_did_you_mean(shipped: RunbookLibrary) -> None:
     assert caught.value.message == "There is no runbook “ehr-dowtime”. Did you mean ehr-downtime?"
 
 
+def test_a_runbook_sharing_only_an_ending_is_not_a_did_you_mean(shipped: RunbookLibrary) -> None:
+    with pytest.raises(UserError) as caught:
+        shipped.find("lab-downtime")
+    assert caught.value.message == (
+        "There is no runbook “lab-downtime”. "
+        "Runbooks: ehr-downtime, teams-outage, workstation-boot-loop."
+    )
+
+
 def test_a_name_like_nothing_lists_the_runbooks(shipped: RunbookLibrary) -> None:
     with pytest.raises(UserError) as caught:
         shipped.find("zebra")
