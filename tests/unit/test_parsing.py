@@ -9,7 +9,13 @@ from bot.domain.command import tokenize
 from bot.domain.errors import UserError
 from bot.domain.facility import FacilityConfig
 from bot.domain.models import State
-from bot.domain.parsing import check_note, close_match, parse_mention, parse_state, resolve_department
+from bot.domain.parsing import (
+    check_note,
+    close_match,
+    parse_mention,
+    parse_state,
+    resolve_department,
+)
 from bot.domain.timefmt import format_age, format_time, parse_duration, parse_since
 
 FACILITY = FacilityConfig()
