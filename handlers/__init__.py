@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.dispatch.context import CommandSpec
-from handlers import broadcast, help, incident, log, rollcall, runbook, status
+from handlers import broadcast, help, incident, log, note, rollcall, runbook, status
 
 
 def command_specs() -> list[CommandSpec]:
@@ -16,4 +16,5 @@ def command_specs() -> list[CommandSpec]:
         broadcast.ACK_SPEC,
         rollcall.SPEC,
         log.SPEC,
+        note.SPEC,
     ]

@@ -31,6 +31,10 @@ class Tuning:
     slack_retry: RetryPolicy = SLACK_RETRY
     slack_ack_budget: float = 1.5  # answer in the ack if the command finishes this fast (≤ 3 s)
     slack_name_timeout: float = 1.0  # users.info lookups longer than this fall back
+    slack_lookup_budget: float = 0.25  # the department a form pre-sets, looked up this fast or not
+    slack_home_keep: timedelta = timedelta(minutes=30)  # who opened Home this recently sees it live
+    slack_home_interval: float = 2.0  # least seconds between two Home re-publish rounds
+    slack_home_audience: int = 200  # recent Home openers re-published per round, at most
     matrix_retry: RetryPolicy = MATRIX_RETRY
     matrix_sync_timeout_ms: int = 30_000
     matrix_timeline_limit: int = 50  # events per room per sync; more are paged in

@@ -31,6 +31,9 @@ class Command(BaseModel):
     text: str
     channel: str | None = None
     thread: str | None = None
+    # A link to what the command is about, when a platform gives one (the message a Slack
+    # "Add to incident log" shortcut was used on); a note keeps it in the log entry.
+    reference: str | None = None
     granted_roles: frozenset[str] = Field(default_factory=frozenset)
     received_at: datetime
 

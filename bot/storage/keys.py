@@ -99,6 +99,16 @@ class Keys:
         """String: which broadcast a posted message is a copy of (reactions count as acks)."""
         return f"{self.root}:broadcast-message:{transport}:{message_id}"
 
+    def viewers(self, surface: str) -> str:
+        """Sorted set: who opened a personal view (a Slack Home tab) recently, by when; each
+        member is pruned once it is older than the audience's time to live."""
+        return f"{self.root}:viewers:{surface}"
+
+    @property
+    def chosen_departments(self) -> str:
+        """Hash: actor id → the department they chose as theirs (pre-set in check-in forms)."""
+        return f"{self.root}:people:department"
+
     @property
     def schedule(self) -> str:
         """Sorted set: scheduled jobs (JSON) by due time; claimed atomically by one process."""

@@ -18,6 +18,7 @@ from bot.storage.broadcasts import Broadcasts
 from bot.storage.domain_errors import speaks_domain
 from bot.storage.keys import Keys
 from bot.storage.log_reader import LogReader
+from bot.storage.people import People
 from bot.storage.runbook_runs import RunbookRuns
 from bot.storage.schedule import Schedule
 from bot.storage.unit_of_work import (
@@ -64,6 +65,7 @@ class Store:
         self.runbooks = RunbookRuns(redis, self.keys, self._committer)
         self.broadcasts = Broadcasts(redis, self.keys, self._committer)
         self.schedule = Schedule(redis, self.keys)
+        self.people = People(redis, self.keys, self.log)
 
     async def ping(self) -> bool:
         return bool(await self.redis.ping())

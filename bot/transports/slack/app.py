@@ -8,7 +8,7 @@ import logging
 import re
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -28,8 +28,13 @@ from bot.observability.metrics import Metrics
 from bot.transports.slack.blocks import ACTION_PREFIX, render, render_one
 from bot.transports.slack.commands import check_prefix, slash_names
 from bot.transports.slack.delivery import SlackDelivery
+from bot.transports.slack.forms import Forms
+from bot.transports.slack.home_tab import EVENTS as HOME_EVENTS
+from bot.transports.slack.home_tab import HomeSettings, HomeTab
+from bot.transports.slack.home_view import ADD_NOTE, CHOOSE_DEPARTMENT
 from bot.transports.slack.inbound import CommandBuilder, DeliveryLedger
 from bot.transports.slack.interactions import Interactions
+from bot.transports.slack.modals import ADD_TO_LOG, CHECKIN, GLOBAL_CHECKIN, Origin
 from bot.transports.slack.names import DisplayNames
 
 log = structlog.get_logger(__name__)
@@ -57,6 +62,8 @@ class SlackConfig:
     ack_budget: float = 1.5  # answer in the ack if the command finishes this fast (Slack: 3 s)
     name_timeout: float = 1.0  # a users.info lookup slower than this falls back to the username
     retry: RetryPolicy = SLACK_RETRY
+    lookup_budget: float = 0.25  # a form's pre-set department, looked up this fast or not at all
+    home: HomeSettings = field(default_factory=HomeSettings)
 
     @classmethod
     def from_settings(cls, settings: Settings, tuning: Tuning | None = None) -> SlackConfig:
@@ -74,6 +81,10 @@ class SlackConfig:
             ack_budget=tuning.slack_ack_budget,
             name_timeout=tuning.slack_name_timeout,
             retry=tuning.slack_retry,
+            lookup_budget=tuning.slack_lookup_budget,
+            home=HomeSettings(
+                tuning.slack_home_keep, tuning.slack_home_interval, tuning.slack_home_audience
+            ),
         )
 
 
@@ -90,14 +101,27 @@ class SlackTransport:
         self._session: aiohttp.ClientSession | None = None
         self.delivery = SlackDelivery(self.client, self._http_session, metrics, config.retry)
         self.names = DisplayNames(self.client, timeout=config.name_timeout)
+        commands = CommandBuilder(self.names)
+        self.home = HomeTab(router.context, self.delivery, config.home)
+        router.context.events.subscribe(self.home.on_event, *HOME_EVENTS)
+        self.forms = Forms(
+            router,
+            commands,
+            self.delivery,
+            self.home,
+            self._spawn,
+            config.ack_budget,
+            config.lookup_budget,
+        )
         self.interactions = Interactions(
             router,
             slash_names(check_prefix(config.command_prefix)),
-            CommandBuilder(self.names),
+            commands,
             ledger,
             self.delivery,
             self._spawn,
             config.ack_budget,
+            self.forms,
         )
         self._socket: AsyncSocketModeHandler | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -176,6 +200,7 @@ class SlackTransport:
         """Wait for work that continues after acks (posting, clicks); used by tests and stop."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.home.settle()
 
     def _http_session(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -246,6 +271,43 @@ class SlackTransport:
         async def click(ack: Any, body: dict[str, Any]) -> None:
             await ack()
             self._spawn(interactions.click(body))
+
+        forms, home = self.forms, self.home
+
+        @self.app.view(re.compile(r"^lifeline-"))
+        async def submitted(ack: Any, body: dict[str, Any]) -> None:
+            await forms.submit(ack, body)
+
+        @self.app.shortcut(GLOBAL_CHECKIN)
+        async def check_in_anywhere(ack: Any, body: dict[str, Any]) -> None:
+            await ack()
+            user = str((body.get("user") or {}).get("id", ""))
+            self._spawn(forms.open(CHECKIN, str(body.get("trigger_id", "")), user, Origin()))
+
+        @self.app.shortcut(ADD_TO_LOG)
+        async def add_to_log(ack: Any, body: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(forms.add_to_log(body))
+
+        @self.app.event("app_home_opened")
+        async def home_opened(event: dict[str, Any]) -> None:
+            if event.get("tab") == "home" and event.get("user"):
+                self._spawn(home.opened(str(event["user"])))
+
+        @self.app.action(CHOOSE_DEPARTMENT)
+        async def choose_department(ack: Any, body: dict[str, Any]) -> None:
+            await ack()
+            user = str((body.get("user") or {}).get("id", ""))
+            option = (body.get("actions") or [{}])[0].get("selected_option") or {}
+            self._spawn(home.choose_department(user, str(option.get("value", ""))))
+
+        @self.app.action(ADD_NOTE)
+        async def add_note(ack: Any, body: dict[str, Any]) -> None:
+            await ack()
+            user = str((body.get("user") or {}).get("id", ""))
+            dept = str((body.get("actions") or [{}])[0].get("value", ""))
+            trigger = str(body.get("trigger_id", ""))
+            self._spawn(forms.open(CHECKIN, trigger, user, Origin(home=True), dept))
 
 
 async def _logged(work: Coroutine[Any, Any, Any]) -> None:

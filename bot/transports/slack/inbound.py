@@ -41,6 +41,7 @@ class CommandBuilder:
         fallback_name: str = "",
         channel: str | None = None,
         thread: str | None = None,
+        reference: str | None = None,
     ) -> Command:
         name = await self._names.name(user_id, fallback_name)
         return Command(
@@ -49,6 +50,7 @@ class CommandBuilder:
             text=await self._named_mentions(text),
             channel=channel,
             thread=thread,
+            reference=reference,
             received_at=utc_now(),
         )
 

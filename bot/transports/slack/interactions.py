@@ -16,12 +16,14 @@ from bot.domain.reply import Reply
 from bot.transports.slack.blocks import SlackMessage, escape, render, render_one
 from bot.transports.slack.commands import SlashCommand, command_text
 from bot.transports.slack.delivery import SlackDelivery
+from bot.transports.slack.forms import Forms
 from bot.transports.slack.inbound import (
     CommandBuilder,
     DeliveryLedger,
     after_bot_mention,
     thread_of,
 )
+from bot.transports.slack.modals import BROADCAST, CHECKIN, INCIDENT, Origin
 
 log = structlog.get_logger(__name__)
 WORKING = "Working on it…"
@@ -38,6 +40,7 @@ class Interactions:
         delivery: SlackDelivery,
         spawn: Spawn,
         ack_budget: float,
+        forms: Forms,
     ) -> None:
         self.router = router
         self.ack_budget = ack_budget  # answer in the ack if the command is done this fast
@@ -46,6 +49,7 @@ class Interactions:
         self._ledger = ledger
         self.delivery = delivery
         self._spawn = spawn
+        self._forms = forms
 
     async def slash(self, ack: Any, body: dict[str, Any]) -> None:
         name = str(body.get("command", ""))
@@ -54,6 +58,13 @@ class Interactions:
             known = ", ".join(self._slash)
             text = f"Lifeline has no {name} command. Its commands are {known}."
             await ack(response_type="ephemeral", text=escape(text))
+            return
+        form = form_for(slash, str(body.get("text", "")))
+        if form is not None:  # ack at once; the view opens in a task, before any other work
+            origin = Origin(body.get("channel_id"), body.get("response_url"))
+            trigger, user = str(body.get("trigger_id", "")), str(body.get("user_id", ""))
+            self._spawn(self._forms.open(form, trigger, user, origin))
+            await ack()
             return
         command = await self._commands.build(
             f"slack-{body.get('trigger_id') or body.get('command_ts') or time.time_ns()}",
@@ -138,6 +149,9 @@ class Interactions:
             thread=thread,
         )
         reply = await self.router.handle(command)
+        if container.get("type") == "view":  # a button on the Home tab: the answer shows there
+            await self._forms.answer(reply, Origin(home=True), command.actor.id)
+            return
         url = str(body.get("response_url", ""))
         if reply.edit_source:
             await self._replace_source(container, channel, url, render_one(reply))
@@ -173,3 +187,16 @@ def _response_type(reply: Reply) -> str:
     """Confirmations of what was recorded are for everyone; answers to questions, help, errors
     and refusals only for the person who asked."""
     return "in_channel" if reply.outcome == "recorded" and not reply.ephemeral else "ephemeral"
+
+
+def form_for(slash: SlashCommand, text: str) -> str | None:
+    """`/checkin`, `/broadcast` with nothing after them and `/incident start` with no title open
+    forms; everything else is the typed command as before."""
+    words = text.split()
+    if slash.word == "status" and not words:
+        return CHECKIN
+    if slash.word == "broadcast" and not words:
+        return BROADCAST
+    if slash.word == "incident" and [w.lower() for w in words] in (["start"], ["open"]):
+        return INCIDENT
+    return None

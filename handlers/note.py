@@ -1,0 +1,45 @@
+"""`note <text>`: a free-text line in the incident log (HICS 214), kept with who wrote it."""
+
+from __future__ import annotations
+
+from bot.dispatch.context import CommandSpec, Context
+from bot.domain.command import Command, Words
+from bot.domain.errors import UserError
+from bot.domain.models import LogEntry, LogKind
+from bot.domain.parsing import check_note
+from bot.domain.reply import Reply
+
+USAGE = "note <text>"
+
+
+async def run(command: Command, words: Words, ctx: Context) -> Reply:
+    text = check_note(words.rest(1))
+    if not text:
+        raise UserError("Write the note after the word note.", usage=USAGE)
+    incident = await ctx.store.open_incident()
+    data = {"link": command.reference} if command.reference else {}
+    entry = LogEntry(
+        at=ctx.now(),
+        incident_id=incident.id if incident else None,
+        kind=LogKind.NOTE,
+        actor=command.actor,
+        text=text,
+        data=data,
+    )
+    committed = await ctx.store.append(command.id, entry)
+    where = incident.id if incident else "the log (no incident open)"
+    again = " (already recorded)" if committed.duplicate else ""
+    return Reply(
+        lines=[f"Recorded{again} in {where}: note by {command.actor.name}.", f"Note: {text}"],
+        ephemeral=True,
+        outcome="recorded",
+    )
+
+
+SPEC = CommandSpec(
+    name="note",
+    summary="Add a line to the incident log.",
+    usage=(USAGE,),
+    examples=("note generator 2 refuelled, 6 h of fuel on site",),
+    handler=run,
+)
