@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 
 BOT_USER_ID = "UBOT"
 MAX_BLOCKS = 50
@@ -65,6 +66,9 @@ class SlackApiStub:
     messages: dict[tuple[str, str], Message] = field(default_factory=dict)
     acks: dict[str, dict[str, Any]] = field(default_factory=dict)  # Socket Mode envelope acks
     connections: int = 0
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)  # view id → the view now shown
+    homes: dict[str, dict[str, Any]] = field(default_factory=dict)  # user → their Home tab
+    expired_triggers: set[str] = field(default_factory=set)  # trigger ids views.open refuses
     _failures: dict[str, list[Failure]] = field(default_factory=lambda: defaultdict(list))
     _periodic: dict[str, tuple[int, tuple[int, ...], int]] = field(default_factory=dict)
     _counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -170,7 +174,12 @@ class SlackApiStub:
         if not call.token:
             self._record(call)
             return web.json_response({"ok": False, "error": "not_authed"})
-        problem = _invalid_message(params) if "blocks" in params or method in _POSTS else None
+        if method in _VIEWS:
+            problem = _invalid_view(params.get("view"))
+        elif "blocks" in params or method in _POSTS:
+            problem = _invalid_message(params)
+        else:
+            problem = None
         self._record(call)
         if problem:
             self.invalid.append((call, problem))
@@ -207,6 +216,26 @@ class SlackApiStub:
             return {"ok": True, "channel": channel, "ts": message.ts}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"}
+        if method == "views.open":
+            if str(params.get("trigger_id")) in self.expired_triggers:
+                return {"ok": False, "error": "expired_trigger_id"}
+            view_id = f"V{next(self._ts):06d}"
+            self.views[view_id] = {**params["view"], "id": view_id}
+            return {"ok": True, "view": self.views[view_id]}
+        if method == "views.update":
+            view_id = str(params.get("view_id"))
+            if view_id not in self.views:
+                return {"ok": False, "error": "not_found"}
+            self.views[view_id] = {**params["view"], "id": view_id}
+            return {"ok": True, "view": self.views[view_id]}
+        if method == "views.publish":
+            user = str(params.get("user_id"))
+            self.homes[user] = params["view"]
+            return {"ok": True, "view": {**params["view"], "id": f"VH{user}"}}
+        if method == "chat.getPermalink":
+            ts = str(params.get("message_ts", ""))
+            link = f"https://t.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+            return {"ok": True, "channel": channel, "permalink": link}
         if method == "conversations.join":
             self.outside.discard(channel)
             return {"ok": True, "channel": {"id": channel}}
@@ -267,6 +296,27 @@ class SlackApiStub:
 
 
 _POSTS = {"chat.postMessage", "chat.update", "chat.postEphemeral"}
+_VIEWS = {"views.open", "views.update", "views.publish"}
+
+
+def _invalid_view(raw: Any) -> str | None:
+    """What Slack would refuse in a view: slack_sdk's View model, every block validated."""
+    if isinstance(raw, str):
+        raw = json.loads(raw)
+    if not isinstance(raw, dict):
+        return "no view"
+    try:
+        view = View(**raw)
+        view.validate_json()
+        view.to_dict()
+    except (SlackObjectFormationError, TypeError) as error:
+        return f"view: {error}"
+    limit = 100
+    if len(raw.get("blocks") or []) > limit:
+        return f"{len(raw['blocks'])} blocks (limit {limit})"
+    if len(str(raw.get("private_metadata") or "")) > 3000:
+        return "private_metadata over 3000 characters"
+    return None
 
 
 async def _params(request: web.Request) -> dict[str, Any]:

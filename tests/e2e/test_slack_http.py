@@ -109,9 +109,9 @@ async def test_an_unknown_command_word_gets_a_suggestion(slack: SlackBot, store:
     assert await log_kinds(store) == []
 
 
-async def test_empty_text_shows_help_or_the_board_privately(slack: SlackBot) -> None:
+async def test_empty_lifeline_shows_help_and_status_the_board_privately(slack: SlackBot) -> None:
     help_ack = await slack.slash("/lifeline", "")
-    board_ack = await slack.slash("/checkin", "")
+    board_ack = await slack.slash("/lifeline", "status")
 
     assert help_ack["response_type"] == "ephemeral"
     assert "Lifeline commands" in shown(help_ack)
@@ -224,7 +224,7 @@ async def test_a_120_row_board_renders_whole_over_several_messages(
     async with running_bot(redis_server, facility) as slack:
         for n in range(0, 120, 3):
             await slack.slash("/checkin", f"unit-{n:03d} down " + "generator fuel low " * 6)
-        ack = await slack.slash("/checkin", "", hook="board")
+        ack = await slack.slash("/lifeline", "status", hook="board")
         await slack.settle()
 
     rest = slack.stub.hooks("board")
