@@ -63,7 +63,9 @@ def submission(
     }  # fmt: skip
 
 
-async def submit(slack: SlackBot, view: dict[str, Any], *, user: str = "U1", **answers: Any) -> dict[str, Any]:
+async def submit(
+    slack: SlackBot, view: dict[str, Any], *, user: str = "U1", **answers: Any
+) -> dict[str, Any]:
     """Submits `view` with `answers`; returns the ack's JSON ({} when the form just closes)."""
     status, body = await interactive(slack, submission(view, filled(view, **answers), user=user))
     assert status == 200, (status, body)

@@ -50,7 +50,9 @@ async def test_submitting_records_as_the_typed_command_and_answers_in_the_channe
 ) -> None:
     view = await open_checkin(slack, hook="form")
 
-    ack = await submit(slack, view, department="pharmacy", state="down", note="cabinets on override")
+    ack = await submit(
+        slack, view, department="pharmacy", state="down", note="cabinets on override"
+    )
     await slack.settle()
 
     assert ack == {}  # the form closes

@@ -4,6 +4,7 @@ changes. Who opened it recently is kept in the store with a time to live, shared
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,6 +34,7 @@ from bot.views.board import incident_label
 
 log = structlog.get_logger(__name__)
 SURFACE = "slack-home"
+NOTICE_SECONDS = 60.0
 EVENTS = (BoardChanged, IncidentOpened, IncidentClosed, BroadcastSent, BroadcastAcked)
 
 
@@ -49,6 +51,9 @@ class HomeTab:
         self._delivery = delivery
         self._settings = settings
         self._edits = CoalescedEdits(self._republish, settings.interval)
+        # The answer to someone's last tap stays on their tab through the re-publish rounds that
+        # the tap itself sets off (a check-in changes the board), for a minute.
+        self._notices: dict[str, tuple[Reply, float]] = {}
 
     async def opened(self, user_id: str) -> None:
         people = self._context.store.people
@@ -62,8 +67,10 @@ class HomeTab:
         await self.publish(user_id)
 
     async def publish(self, user_id: str, notice: Reply | None = None) -> None:
+        if notice is not None:
+            self._notices[user_id] = (notice, time.monotonic() + NOTICE_SECONDS)
         shared = await self._shared()
-        await self._publish(user_id, shared, notice)
+        await self._publish(user_id, shared)
 
     async def on_event(self, event: Event) -> None:
         self._edits.request(SURFACE)
@@ -81,7 +88,7 @@ class HomeTab:
         shared = await self._shared()
         for user_id in viewers:  # one at a time: views.publish is rate limited per workspace
             try:
-                await self._publish(user_id, shared, None)
+                await self._publish(user_id, shared)
             except DeliveryFailed:
                 continue  # logged by the delivery; the others still get theirs
 
@@ -94,7 +101,15 @@ class HomeTab:
         broadcasts = await ctx.store.broadcasts.recent(limit=SHOWN_BROADCASTS)
         return _Shared(incident, board, latest, tuple(broadcasts))
 
-    async def _publish(self, user_id: str, shared: _Shared, notice: Reply | None) -> None:
+    def _notice(self, user_id: str) -> Reply | None:
+        now = time.monotonic()
+        for user, (_, until) in list(self._notices.items()):
+            if until < now:
+                del self._notices[user]
+        kept = self._notices.get(user_id)
+        return kept[0] if kept else None
+
+    async def _publish(self, user_id: str, shared: _Shared) -> None:
         ctx = self._context
         dept_id = await ctx.store.people.department_of(user_id)
         names = {d.id: d for d in ctx.facility.departments}
@@ -106,7 +121,7 @@ class HomeTab:
             department_state=self._state_line(shared, dept.id) if dept else "",
             broadcasts=shared.broadcasts,
             board=shared.board,
-            notice=notice,
+            notice=self._notice(user_id),
         )
         view = home_view(content).to_dict()
         await self._delivery.call("views.publish", user_id=user_id, view=view)
