@@ -45,7 +45,10 @@ def test_http_mode_sends_commands_events_and_buttons_to_one_url() -> None:
     ]  # fmt: skip
     assert all(c["url"] == url and c["description"] and c["should_escape"] for c in commands)
     settings = data["settings"]
-    assert settings["event_subscriptions"] == {"bot_events": ["app_mention"], "request_url": url}
+    assert settings["event_subscriptions"] == {
+        "bot_events": ["app_mention", "app_home_opened"],
+        "request_url": url,
+    }
     assert settings["interactivity"] == {"is_enabled": True, "request_url": url}
     assert settings["socket_mode_enabled"] is False
     assert set(data["oauth_config"]["scopes"]["bot"]) >= {
@@ -144,3 +147,26 @@ def test_serve_refuses_a_prefix_slack_would_refuse_before_starting(tmp_path: Pat
         "lower-case letters, digits, dashes or underscores, like ll-\n"
     )
     assert not (tmp_path / "redis").exists()  # nothing was started
+
+
+def test_the_home_tab_and_both_shortcuts_are_declared_with_no_new_scope() -> None:
+    data = parsed(manifest("--socket-mode"))
+
+    features = data["features"]
+    assert features["app_home"] == {
+        "home_tab_enabled": True,
+        "messages_tab_enabled": True,
+        "messages_tab_read_only_enabled": True,
+    }
+    assert [(s["type"], s["name"], s["callback_id"]) for s in features["shortcuts"]] == [
+        ("global", "Check in", "lifeline-checkin-anywhere"),
+        ("message", "Add to incident log", "lifeline-add-to-log"),
+    ]
+    assert all(0 < len(s["description"]) <= 80 for s in features["shortcuts"])
+    assert data["settings"]["event_subscriptions"]["bot_events"] == [
+        "app_mention", "app_home_opened",
+    ]  # fmt: skip
+    assert data["oauth_config"]["scopes"]["bot"] == [
+        "app_mentions:read", "channels:join", "chat:write", "chat:write.public", "commands",
+        "pins:write", "users:read",
+    ]  # fmt: skip

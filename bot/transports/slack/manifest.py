@@ -8,13 +8,30 @@ from urllib.parse import urlsplit
 import yaml
 
 from bot.transports.slack.commands import SLASH_COMMANDS, check_prefix
+from bot.transports.slack.modals import ADD_TO_LOG, GLOBAL_CHECKIN
 
+# views.open/publish/update and chat.getPermalink need no scope of their own; answers to a
+# global shortcut go to the app's Messages tab (chat:write), which people cannot type into.
+SHORTCUTS = (
+    {
+        "name": "Check in",
+        "type": "global",
+        "callback_id": GLOBAL_CHECKIN,
+        "description": "Check your department in: up, partial or down, with a note",
+    },
+    {
+        "name": "Add to incident log",
+        "type": "message",
+        "callback_id": ADD_TO_LOG,
+        "description": "Keep this message in the incident log, with a link to it",
+    },
+)
 BOT_SCOPES = (
     "app_mentions:read",  # @Lifeline <command> in channels and threads
     "channels:join",  # join a public incident channel to pin the board there
     "chat:write",  # replies, the live board, broadcasts
     "chat:write.public",  # post the board and broadcasts in public channels it was not added to
-    "commands",  # the slash commands
+    "commands",  # the slash commands and the two shortcuts
     "pins:write",  # pin the live board
     "users:read",  # display names for the log
 )
@@ -57,7 +74,7 @@ def build_manifest(
         if not socket_mode:
             entry["url"] = events_url
         commands.append(entry)
-    events: dict[str, Any] = {"bot_events": ["app_mention"]}
+    events: dict[str, Any] = {"bot_events": ["app_mention", "app_home_opened"]}
     interactivity: dict[str, Any] = {"is_enabled": True}
     if not socket_mode:
         events["request_url"] = events_url
@@ -71,7 +88,13 @@ def build_manifest(
             "background_color": "#7a1f1f",
         },
         "features": {
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": True,
+            },
             "bot_user": {"display_name": "Lifeline", "always_online": True},
+            "shortcuts": [dict(shortcut) for shortcut in SHORTCUTS],
             "slash_commands": commands,
         },
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
