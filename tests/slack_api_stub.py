@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ class Call:
     token: str | None = None
     hook: str | None = None
     answer: dict[str, Any] | None = None  # what the method answered (not set if refused first)
+    at: float = field(default_factory=time.perf_counter)  # when it arrived (benchmarks read it)
 
     @property
     def text(self) -> str:
