@@ -31,11 +31,10 @@ from bot.transports.slack.delivery import SlackDelivery
 from bot.transports.slack.forms import Forms
 from bot.transports.slack.home_tab import EVENTS as HOME_EVENTS
 from bot.transports.slack.home_tab import HomeSettings, HomeTab
-from bot.transports.slack.home_view import ADD_NOTE, CHOOSE_DEPARTMENT
 from bot.transports.slack.inbound import CommandBuilder, DeliveryLedger
 from bot.transports.slack.interactions import Interactions
-from bot.transports.slack.modals import ADD_TO_LOG, CHECKIN, GLOBAL_CHECKIN, Origin
 from bot.transports.slack.names import DisplayNames
+from bot.transports.slack.surfaces import listen_for_surfaces
 
 log = structlog.get_logger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -272,42 +271,7 @@ class SlackTransport:
             await ack()
             self._spawn(interactions.click(body))
 
-        forms, home = self.forms, self.home
-
-        @self.app.view(re.compile(r"^lifeline-"))
-        async def submitted(ack: Any, body: dict[str, Any]) -> None:
-            await forms.submit(ack, body)
-
-        @self.app.shortcut(GLOBAL_CHECKIN)
-        async def check_in_anywhere(ack: Any, body: dict[str, Any]) -> None:
-            await ack()
-            user = str((body.get("user") or {}).get("id", ""))
-            self._spawn(forms.open(CHECKIN, str(body.get("trigger_id", "")), user, Origin()))
-
-        @self.app.shortcut(ADD_TO_LOG)
-        async def add_to_log(ack: Any, body: dict[str, Any]) -> None:
-            await ack()
-            self._spawn(forms.add_to_log(body))
-
-        @self.app.event("app_home_opened")
-        async def home_opened(event: dict[str, Any]) -> None:
-            if event.get("tab") == "home" and event.get("user"):
-                self._spawn(home.opened(str(event["user"])))
-
-        @self.app.action(CHOOSE_DEPARTMENT)
-        async def choose_department(ack: Any, body: dict[str, Any]) -> None:
-            await ack()
-            user = str((body.get("user") or {}).get("id", ""))
-            option = (body.get("actions") or [{}])[0].get("selected_option") or {}
-            self._spawn(home.choose_department(user, str(option.get("value", ""))))
-
-        @self.app.action(ADD_NOTE)
-        async def add_note(ack: Any, body: dict[str, Any]) -> None:
-            await ack()
-            user = str((body.get("user") or {}).get("id", ""))
-            dept = str((body.get("actions") or [{}])[0].get("value", ""))
-            trigger = str(body.get("trigger_id", ""))
-            self._spawn(forms.open(CHECKIN, trigger, user, Origin(home=True), dept))
+        listen_for_surfaces(self.app, self.forms, self.home, self._spawn)
 
 
 async def _logged(work: Coroutine[Any, Any, Any]) -> None:
