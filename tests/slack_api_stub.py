@@ -70,7 +70,7 @@ class SlackApiStub:
     connections: int = 0
     views: dict[str, dict[str, Any]] = field(default_factory=dict)  # view id → the view now shown
     homes: dict[str, dict[str, Any]] = field(default_factory=dict)  # user → their Home tab
-    expired_triggers: set[str] = field(default_factory=set)  # trigger ids views.open refuses
+    triggers_expired: bool = False  # views.open answers expired_trigger_id, as after 3 s
     _failures: dict[str, list[Failure]] = field(default_factory=lambda: defaultdict(list))
     _periodic: dict[str, tuple[int, tuple[int, ...], int]] = field(default_factory=dict)
     _counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -219,7 +219,7 @@ class SlackApiStub:
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"}
         if method == "views.open":
-            if str(params.get("trigger_id")) in self.expired_triggers:
+            if self.triggers_expired:
                 return {"ok": False, "error": "expired_trigger_id"}
             view_id = f"V{next(self._ts):06d}"
             self.views[view_id] = {**params["view"], "id": view_id}

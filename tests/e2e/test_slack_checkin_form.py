@@ -3,7 +3,10 @@ submitted as the typed check-in, answered where it was opened."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+
+from redis.asyncio import Redis
 
 from bot.domain.log_query import LogQuery
 from bot.domain.models import State
@@ -164,8 +167,7 @@ async def test_the_check_in_shortcut_opens_the_form_and_answers_in_the_apps_dm(
 
 
 async def test_an_expired_trigger_is_answered_with_the_command_to_type(slack: SlackBot) -> None:
-    slack.stub.expired_triggers.add("1.1.trigger")
-    slack.stub.expired_triggers.update(f"{n}.1.trigger" for n in range(1, 100))
+    slack.stub.triggers_expired = True
 
     await slack.slash("/checkin", "", hook="late")
     await slack.settle()
@@ -176,3 +178,25 @@ async def test_an_expired_trigger_is_answered_with_the_command_to_type(slack: Sl
         "text": "Slack did not open the form in time. Type the command instead, e.g. "
         "/checkin pharmacy down cabinets on override.",
     }
+
+
+async def test_the_form_opens_without_waiting_on_a_stalled_store_or_a_queue_of_check_ins(
+    slack: SlackBot, store: Store, redis: Redis
+) -> None:
+    await slack.slash("/checkin", "lab up")  # so there is a department to pre-set
+    await slack.settle()
+    # The store stops answering anyone for 3 s (it cannot be unpaused early: that is paused too).
+    await redis.execute_command("CLIENT", "PAUSE", "3000", "ALL")
+    typed = [
+        asyncio.create_task(slack.slash("/checkin", f"icu partial queued {n}", user="U2"))
+        for n in range(20)
+    ]
+    form = asyncio.create_task(slack.slash("/checkin", ""))
+    await slack.stub.wait_for(lambda: bool(slack.stub.calls_to("views.open")), timeout=10)
+    view = opened_view(slack)
+    assert await form == {}
+    await asyncio.gather(*typed)
+    await slack.settle()
+
+    assert "initial_option" not in view["blocks"][0]["element"]  # opened, not pre-set: no wait
+    assert len([c for c in await checkins(store) if c[0] == "icu"]) == 20
