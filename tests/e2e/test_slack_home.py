@@ -186,3 +186,13 @@ async def test_a_message_without_text_is_refused_and_nothing_is_logged(
     assert await store.query_log(LogQuery(kinds=["note"])) == []
     [answer] = slack.stub.hooks("empty")
     assert "That message has no text to add to the log." in answer.visible_text()
+
+
+async def test_a_rate_limited_publish_is_waited_out_not_dropped(slack: SlackBot) -> None:
+    slack.stub.fail("views.publish", 429, retry_after=0)
+
+    home = await open_home(slack)
+
+    calls = slack.stub.calls_to("views.publish")
+    assert len(calls) == 2 and calls[0].answer is None  # refused once, then sent
+    assert home["type"] == "home"

@@ -197,6 +197,10 @@ def form_for(slash: SlashCommand, text: str) -> str | None:
         return CHECKIN
     if slash.word == "broadcast" and not words:
         return BROADCAST
-    if slash.word == "incident" and [w.lower() for w in words] in (["start"], ["open"]):
+    if slash.word == "incident" and [w.lower() for w in words] in (
+        ["start"],
+        ["open"],
+        ["declare"],
+    ):
         return INCIDENT
     return None
