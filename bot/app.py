@@ -20,14 +20,18 @@ from bot.domain.delivery import Transport
 from bot.domain.facility import FacilityConfig
 from bot.observability.metrics import Metrics
 from bot.services import fanout, live_board, rollcall
+from bot.services.board_links import BoardLinks
 from bot.services.event_bus import EventBus
 from bot.services.fanout import Broadcaster
 from bot.services.live_board import LiveBoard
 from bot.services.rollcall import ROLLCALL_JOB, RollCaller
 from bot.services.runbook_library import RunbookLibrary, default_directory
 from bot.services.scheduler import Scheduler
+from bot.services.wall_board import build_wall_board
 from bot.storage.connection import RedisConnection, connect_redis
 from bot.storage.store import Store
+from bot.web.board_page import BoardPage
+from bot.web.board_stream import BoardFeed
 from handlers import command_specs
 
 log = structlog.get_logger(__name__)
@@ -73,14 +77,16 @@ class Lifeline:
     scheduler: Scheduler
     live_board: LiveBoard | None = None
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
+    board_page: BoardPage | None = None
 
     def http_routes(self) -> list[web.RouteDef]:
-        return [
+        routes = [
             route
             for transport in self.transports.values()
             if isinstance(transport, ServesHttp)
             for route in transport.routes()
         ]
+        return routes + (self.board_page.routes() if self.board_page else [])
 
     async def start(self) -> None:
         """Start the transports and the scheduler that fires reminders."""
@@ -99,6 +105,8 @@ class Lifeline:
         return results
 
     async def close(self) -> None:
+        if self.board_page is not None:
+            await self.board_page.close()
         for transport in self.transports.values():
             await transport.stop()
         await self.scheduler.stop()
@@ -130,7 +138,8 @@ async def build_lifeline(
     metrics = Metrics()
     runbooks = RunbookLibrary(runbooks_dir or default_directory())  # read on first use
     specs = tuple(command_specs() if commands is None else commands)
-    context = Context(store, facility, events, specs, clock, runbooks)
+    links = BoardLinks(store, settings.base_url, facility.board_link_expiry)
+    context = Context(store, facility, events, specs, clock, runbooks, links)
     router = Router(context, metrics)
     core = Core(settings, facility, tuning, router, store, metrics)
     factories = configured_transports(settings) if transports is None else transports
@@ -152,14 +161,35 @@ async def build_lifeline(
         poll_seconds=tuning.scheduler_poll,
         lease=tuning.scheduler_lease,
     )
+    board_page = _web_board(store, facility, runbooks, clock, links, tuning)
     readiness: dict[str, ReadinessCheck] = {"redis": store.ping}
     readiness.update({name: transport.ready for name, transport in wired.items()})
     log.info("lifeline.built", facility=facility.facility, redis=connection.description,
              transports=list(wired))  # fmt: skip
     return Lifeline(
         settings, facility, tuning, connection, store, events, router, metrics, wired,
-        broadcaster, rollcaller, scheduler, board, readiness,
+        broadcaster, rollcaller, scheduler, board, readiness, board_page,
     )  # fmt: skip
+
+
+def _web_board(
+    store: Store,
+    facility: FacilityConfig,
+    runbooks: RunbookLibrary,
+    clock: Callable[[], datetime],
+    links: BoardLinks,
+    tuning: Tuning,
+) -> BoardPage:
+    """The command-center page: one feed, woken by any process's write to the log."""
+
+    async def snapshot() -> str:
+        return (await build_wall_board(store, facility, runbooks, clock())).model_dump_json()
+
+    feed = BoardFeed(
+        snapshot, store.log.newest_id, store.log.wait_after, links.generation,
+        min_interval=tuning.board_min_interval, refresh=tuning.board_refresh,
+    )  # fmt: skip
+    return BoardPage(links, feed, snapshot, facility, clock)
 
 
 def configured_transports(settings: Settings) -> list[TransportFactory]:

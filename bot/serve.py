@@ -36,7 +36,8 @@ def stop_on_signals(task: asyncio.Future[Any]) -> None:
 async def serve(lifeline: Lifeline) -> None:
     """Runs until a signal; the caller closes `lifeline` afterwards."""
     settings = lifeline.settings
-    web_app = create_web_app(lifeline.ready, lifeline.metrics, lifeline.http_routes())
+    hooks = [lifeline.board_page.on_shutdown] if lifeline.board_page else []
+    web_app = create_web_app(lifeline.ready, lifeline.metrics, lifeline.http_routes(), hooks)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     try:

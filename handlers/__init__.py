@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.dispatch.context import CommandSpec
-from handlers import broadcast, help, incident, log, note, rollcall, runbook, status
+from handlers import board, broadcast, help, incident, log, note, rollcall, runbook, status
 
 
 def command_specs() -> list[CommandSpec]:
@@ -17,4 +17,5 @@ def command_specs() -> list[CommandSpec]:
         rollcall.SPEC,
         log.SPEC,
         note.SPEC,
+        board.SPEC,
     ]

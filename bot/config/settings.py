@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +31,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("var"), alias="LIFELINE_DATA_DIR")
     config_path: Path | None = Field(default=None, alias="LIFELINE_CONFIG")
 
+    public_url: str | None = Field(default=None, alias="LIFELINE_PUBLIC_URL")
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=0, le=65535)
     log_format: Literal["json", "console"] | None = None  # None: console on a terminal, else json
@@ -39,6 +41,15 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_format(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach this bot's HTTP server (web board links): LIFELINE_PUBLIC_URL, or
+        http://HOST:PORT with this machine's name for a wildcard HOST."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = socket.gethostname() if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def slack_enabled(self) -> bool:

@@ -10,6 +10,7 @@ from bot.domain.clock import utc_now
 from bot.domain.command import Command, Words
 from bot.domain.facility import FacilityConfig
 from bot.domain.reply import Reply
+from bot.services.board_links import BoardLinks
 from bot.services.event_bus import EventBus
 from bot.services.runbook_library import RunbookLibrary
 from bot.storage.store import Store
@@ -40,6 +41,7 @@ class Context:
     commands: tuple[CommandSpec, ...] = ()
     clock: Callable[[], datetime] = field(default=utc_now)
     runbooks: RunbookLibrary = field(default_factory=RunbookLibrary.default)
+    board_links: BoardLinks | None = None  # the web board's links (absent: no web board)
 
     def now(self) -> datetime:
         return self.clock()

@@ -112,6 +112,7 @@ class FacilityConfig(_Strict):
     checkin_interval: timedelta = timedelta(minutes=60)
     period_hours: float = Field(default=12, gt=0, le=72)
     rollcall_interval: timedelta = timedelta(minutes=15)
+    board_link_expiry: timedelta = timedelta(hours=12)  # how long a `board link` URL works
     departments: tuple[Department, ...] = BUILTIN_DEPARTMENTS
     roles: Roles = Roles()
     channels: Channels = Channels()
@@ -127,7 +128,7 @@ class FacilityConfig(_Strict):
             ) from None
         return value
 
-    @field_validator("checkin_interval", "rollcall_interval", mode="before")
+    @field_validator("checkin_interval", "rollcall_interval", "board_link_expiry", mode="before")
     @classmethod
     def _duration(cls, value: object) -> object:
         if isinstance(value, str):

@@ -57,6 +57,8 @@ class LogKind(StrEnum):
     NOTE = "note"
     DENIED = "denied"
     EXPORT = "export"
+    BOARD_LINK = "board.link"
+    BOARD_REVOKE = "board.revoke"
 
 
 class FrozenModel(BaseModel):

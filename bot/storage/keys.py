@@ -113,3 +113,13 @@ class Keys:
     def schedule(self) -> str:
         """Sorted set: scheduled jobs (JSON) by due time; claimed atomically by one process."""
         return f"{self.root}:schedule"
+
+    @property
+    def board_link_secret(self) -> str:
+        """String: the HMAC key that signs web board links (made once, at random)."""
+        return f"{self.root}:board:secret"
+
+    @property
+    def board_link_generation(self) -> str:
+        """Integer: links signed with an older generation are revoked (`board revoke`)."""
+        return f"{self.root}:board:generation"

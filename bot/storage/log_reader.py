@@ -94,3 +94,18 @@ class LogReader:
             reverse=True,
         )
         return merged[:batch]
+
+    async def newest_id(self) -> str:
+        """The id of the newest entry ("0-0" for an empty log)."""
+        rows = await self._redis.xrevrange(self._keys.log, "+", "-", count=1)
+        if not rows:
+            return "0-0"
+        newest = rows[0][0]
+        return newest.decode() if isinstance(newest, bytes) else str(newest)
+
+    async def wait_after(self, entry_id: str, seconds: float) -> str:
+        """Wait until an entry newer than `entry_id` is appended, by any process, or `seconds`
+        pass; returns the newest id. Every state change writes the log, so this is the change
+        feed of the whole facility, and it costs the writers nothing (a blocking XREAD)."""
+        await self._redis.xread({self._keys.log: entry_id}, count=1, block=int(seconds * 1000))
+        return await self.newest_id()

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -14,6 +15,7 @@ from bot.domain.errors import IncidentAlreadyOpen, IncidentNotOpen
 from bot.domain.facility import FacilityConfig
 from bot.domain.log_query import LogQuery
 from bot.domain.models import CheckIn, Incident, LogEntry, LogKind
+from bot.storage.board_links import BoardLinkKeys
 from bot.storage.broadcasts import Broadcasts
 from bot.storage.domain_errors import speaks_domain
 from bot.storage.keys import Keys
@@ -66,6 +68,7 @@ class Store:
         self.broadcasts = Broadcasts(redis, self.keys, self._committer)
         self.schedule = Schedule(redis, self.keys)
         self.people = People(redis, self.keys, self.log)
+        self.board_links = BoardLinkKeys(redis, self.keys)
 
     async def ping(self) -> bool:
         return bool(await self.redis.ping())
@@ -94,6 +97,11 @@ class Store:
     async def incident(self, incident_id: str) -> Incident | None:
         raw = await self.redis.get(self.keys.incident(incident_id))
         return Incident.model_validate_json(raw) if raw else None
+
+    async def last_incident(self) -> Incident | None:
+        """The most recently opened incident, open or closed."""
+        newest = cast(list[bytes], await self.redis.zrevrange(self.keys.incidents, 0, 0))
+        return await self.incident(as_text(newest[0])) if newest else None
 
     async def next_incident_id(self, now: datetime) -> str:
         day = now.astimezone(self.facility.tz).strftime("%Y%m%d")

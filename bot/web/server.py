@@ -11,10 +11,14 @@ from aiohttp import web
 from bot.observability.metrics import CONTENT_TYPE, Metrics
 
 Readiness = Callable[[], Awaitable[dict[str, bool]]]
+ShutdownHook = Callable[[web.Application], Awaitable[None]]
 
 
 def create_web_app(
-    readiness: Readiness, metrics: Metrics, routes: Sequence[web.RouteDef] = ()
+    readiness: Readiness,
+    metrics: Metrics,
+    routes: Sequence[web.RouteDef] = (),
+    on_shutdown: Sequence[ShutdownHook] = (),
 ) -> web.Application:
     async def healthz(request: web.Request) -> web.Response:
         return web.Response(text="ok\n")
@@ -35,4 +39,5 @@ def create_web_app(
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_page)
     app.router.add_routes(list(routes))
+    app.on_shutdown.extend(on_shutdown)
     return app
