@@ -40,7 +40,8 @@
     const flags = (i.drill ? " · DRILL" : "") + (i.open ? "" : " · CLOSED");
     return i.id + flags + " · " + i.title + " · severity " + i.severity +
       " · commander " + i.commander + " · period " + i.period + " (" + i.period_window + ")" +
-      " · opened " + i.opened + " (" + i.age + (i.open ? " ago" : "") + ")";
+      " · opened " + i.opened + (i.open ? " (" + (i.age === "just now" ? i.age : i.age + " ago") + ")"
+        : " · closed after " + i.age);
   }
 
   function department(d) {
@@ -60,7 +61,7 @@
     const node = el("progress", "bar");
     node.max = 100;
     node.value = percent;
-    node.textContent = percent + "%";
+    node.setAttribute("aria-label", percent + "%");
     return node;
   }
 
@@ -99,7 +100,7 @@
   function printRow(d) {
     const row = el("tr", "state-" + d.state);
     const note = d.note.length > 140 ? d.note.slice(0, 139) + "…" : d.note;
-    row.append(el("td", "", d.name), el("td", "", d.marker + " " + d.label + " — " + d.meaning),
+    row.append(el("td", "", d.name), el("td", "", d.marker + " " + d.meaning + (d.stale ? " (stale)" : "")),
       el("td", "", note), el("td", "", d.by), el("td", "", d.when));
     return row;
   }
