@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis as redis_sync
@@ -140,9 +141,7 @@ def test_expired_revoked_and_forged_links_are_refused(
     assert secret
     past = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
     expired = sign(secret, "general-hospital", BoardToken(int(generation), past))
-    past_local = past.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York")).strftime(
-        "%H:%M"
-    )
+    past_local = past.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M")
     with chromium() as driver:
         assert _refusal(driver, f"{base}?t={generation}.{expires}.{forged}") == (
             "This board link is not valid: it may be mistyped or altered. " + ASK
