@@ -40,5 +40,5 @@ class Tuning:
     matrix_timeline_limit: int = 50  # events per room per sync; more are paged in
     matrix_reconnect_min: float = 1.0  # first wait after losing the homeserver; doubles
     matrix_reconnect_max: float = 30.0
-    board_min_interval: float = 0.25  # web board: least time between two renders (any viewers)
+    board_min_interval: float = 0.5  # web board: least time between two renders (any viewers)
     board_refresh: float = 15.0  # web board: re-render this often even without a change

@@ -56,7 +56,7 @@ class BoardPage:
         clock: Callable[[], datetime],
     ) -> None:
         self._links = links
-        self._feed = feed
+        self.feed = feed
         self._snapshot = snapshot
         self._facility = facility
         self._clock = clock
@@ -76,7 +76,7 @@ class BoardPage:
 
     async def close(self) -> None:
         """End every open stream, so a stopping server is not held up by open pages."""
-        await self._feed.close()
+        await self.feed.close()
 
     async def _check(self, request: web.Request) -> Checked | str:
         """The token's verdict if valid, else the message that refuses it."""
@@ -130,7 +130,7 @@ class BoardPage:
         response = web.StreamResponse(headers={**SECURITY_HEADERS, **stream_headers})
         await response.prepare(request)
         await response.write(b"retry: 2000\n\n")  # EventSource reconnects after 2 s
-        subscription = self._feed.subscribe(checked.token.generation, checked.token.expires)
+        subscription = self.feed.subscribe(checked.token.generation, checked.token.expires)
         try:
             while True:
                 data = await subscription.next(PING_SECONDS)
@@ -145,7 +145,7 @@ class BoardPage:
         except (ConnectionResetError, ConnectionError):
             pass  # the page went away
         finally:
-            self._feed.unsubscribe(subscription)
+            self.feed.unsubscribe(subscription)
         return response
 
 

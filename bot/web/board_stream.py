@@ -63,7 +63,7 @@ class BoardFeed:
         wait_for_change: WaitForChange,
         generation: Generation,
         *,
-        min_interval: float = 0.25,
+        min_interval: float = 0.5,
         refresh: float = 15.0,
     ) -> None:
         self._render = render

@@ -53,7 +53,11 @@ def test_the_wall_shows_every_department_and_console_check_ins_live(board_bot: B
         'incident start "Teams outage" sev 2\n'
         "status pharmacy down cabinets on override\n"
         'status "emergency department" partial on diversion for stroke\n'
-        "status it up\n"
+        "status it up 212 of 1,400 PCs fixed\n"
+        'status "blood bank" partial handwritten labels, two-person bedside check\n'
+        'status "intensive care" partial charting on paper, vitals not flowing\n'
+        "status registration partial downtime numbers 9000-9400 in use\n"
+        "status dietary up\n"
         "runbook teams-outage\n"
         "broadcast normal Use Lifeline for status; do not power on Windows PCs"
     )
@@ -78,7 +82,7 @@ def test_the_wall_shows_every_department_and_console_check_ins_live(board_bot: B
         assert "Teams outage" in driver.find_element("id", "incident").text
         assert "B-1" in driver.find_element("id", "broadcasts").text
         assert "0/" in driver.find_element("id", "runbooks").text
-        assert "3 of 50 departments reported (6%)" in driver.find_element("id", "rollcall").text
+        assert "7 of 50 departments reported (14%)" in driver.find_element("id", "rollcall").text
         driver.execute_script("window.sameDocument = true;")
 
         board_bot.console("status laboratory partial critical values phoned")

@@ -74,7 +74,7 @@ async def test_a_hundred_pages_share_one_render_per_change(served: tuple[Lifelin
     async with aiohttp.ClientSession() as http:
         tasks = [asyncio.create_task(watch(http, events, v)) for v in viewers]
         await until(lambda: all(v.boards for v in viewers))
-        feed = lifeline.board_page._feed
+        feed = lifeline.board_page.feed
         renders_before = feed.renders
         await asyncio.gather(
             *(

@@ -92,8 +92,9 @@
 
   function logEntry(e) {
     const item = el("li", "entry kind-" + e.kind.replace(".", "-"));
-    item.append(el("span", "when", e.when), el("span", "kind", e.kind),
-      el("span", "who", e.who + (e.department ? " · " + e.department : "")), el("span", "what", e.text));
+    const who = el("span", "who", e.who + (e.department ? " · " + e.department : ""));
+    who.dataset.kind = e.kind;
+    item.append(el("span", "when", e.when), who, el("span", "what", e.text));
     return item;
   }
 
