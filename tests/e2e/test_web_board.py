@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import io
 import os
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -161,12 +160,10 @@ def test_expired_revoked_and_forged_links_are_refused(
 
         driver.get(link)
         wait(lambda: live_state(driver)[0] == "live", 15, "the first snapshot")
-        started = time.monotonic()
         board_bot.console("board revoke", role="it")
         wait(lambda: live_state(driver)[0] == "refused", 5, "the open page to be refused")
         assert driver.find_element("id", "headline").text == "This board link was revoked. " + ASK
         assert driver.find_elements("css selector", "li.dept") == []
-        assert time.monotonic() - started < 30
         assert _refusal(driver, link) == "This board link was revoked. " + ASK
         fresh = board_bot.link()
         driver.get(fresh)

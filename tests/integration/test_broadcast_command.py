@@ -108,7 +108,7 @@ async def test_help_shows_each_user_only_what_they_may_run(bot: Bot) -> None:
     staff = [line.split(" ")[0] for line in (await bot.send("help", user="nurse")).lines[:-1]]
     assert staff == ["help", "status", "incident", "runbook", "ack", "note"]
     it = [line.split(" ")[0] for line in (await bot.send("help", user="it1")).lines[:-1]]
-    assert it == ["help", "status", "incident", "runbook", "ack", "log", "note"]
+    assert it == ["help", "status", "incident", "runbook", "ack", "log", "note", "board"]
     await open_incident(bot)
     commander = [line.split(" ")[0] for line in (await bot.send("help", user="dr.lee")).lines[:-1]]
     assert commander == [
@@ -121,6 +121,7 @@ async def test_help_shows_each_user_only_what_they_may_run(bot: Bot) -> None:
         "rollcall",
         "log",
         "note",
+        "board",
     ]
 
 

@@ -47,12 +47,5 @@ def test_changing_any_character_invalidates_it(position: int, char: str) -> None
 
 @given(st.text(max_size=200))
 def test_any_text_is_judged_without_error_and_never_valid(text: str) -> None:
-    assert (
-        check(SECRET, "general-hospital", text, 3, NOW).verdict
-        in (
-            Verdict.INVALID,
-            Verdict.REVOKED,
-            Verdict.EXPIRED,
-        )
-        or text == SIGNED
-    )
+    verdict = check(SECRET, "general-hospital", text, 3, NOW).verdict
+    assert verdict is not Verdict.VALID or text == SIGNED
