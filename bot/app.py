@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import structlog
 from aiohttp import web
@@ -17,16 +17,19 @@ from bot.dispatch.context import CommandSpec, Context
 from bot.dispatch.router import Router
 from bot.domain.clock import utc_now
 from bot.domain.delivery import Transport
+from bot.domain.events import BroadcastSent, IncidentOpened, RollCallRequested
 from bot.domain.facility import FacilityConfig
+from bot.domain.outbox import BOARD, BROADCAST, ROLLCALL
 from bot.observability.metrics import Metrics
-from bot.services import fanout, live_board, rollcall
+from bot.services import fanout, live_board
 from bot.services.board_links import BoardLinks
+from bot.services.deliverer import Deliverer, Owner
 from bot.services.event_bus import EventBus
 from bot.services.fanout import Broadcaster
 from bot.services.live_board import LiveBoard
 from bot.services.rollcall import ROLLCALL_JOB, RollCaller
 from bot.services.runbook_library import RunbookLibrary, default_directory
-from bot.services.scheduler import Scheduler
+from bot.services.scheduler import JobRunner, Scheduler
 from bot.services.wall_board import build_wall_board
 from bot.storage.connection import RedisConnection, connect_redis
 from bot.storage.store import Store
@@ -75,6 +78,7 @@ class Lifeline:
     broadcaster: Broadcaster
     rollcaller: RollCaller
     scheduler: Scheduler
+    deliverer: Deliverer
     live_board: LiveBoard | None = None
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
     board_page: BoardPage | None = None
@@ -89,9 +93,11 @@ class Lifeline:
         return routes + (self.board_page.routes() if self.board_page else [])
 
     async def start(self) -> None:
-        """Start the transports and the scheduler that fires reminders."""
+        """Start the transports, the deliverer of what the outbox owes, and the scheduler that
+        fires reminders."""
         for transport in self.transports.values():
             await transport.start()
+        await self.deliverer.start()
         self.scheduler.start()
 
     async def ready(self) -> dict[str, bool]:
@@ -107,9 +113,10 @@ class Lifeline:
     async def close(self) -> None:
         if self.board_page is not None:
             await self.board_page.close()
+        await self.scheduler.stop()
+        await self.deliverer.stop()  # what it has not sent stays owed, for the next process
         for transport in self.transports.values():
             await transport.stop()
-        await self.scheduler.stop()
         await self.events.drain()
         if self.live_board is not None:
             await self.live_board.settle()
@@ -131,7 +138,7 @@ async def build_lifeline(
     """Connect to Redis and wire every part. `transports` defaults to those the settings
     configure (Slack, Matrix); `commands` to every handler's. Nothing is started yet:
     `await lifeline.start()` does that."""
-    tuning = tuning or Tuning()
+    tuning = tuning or Tuning(outbox_lease=timedelta(seconds=settings.outbox_lease_seconds))
     connection = await connect_redis(settings)
     store = Store(connection.client, facility)
     events = EventBus()
@@ -153,11 +160,19 @@ async def build_lifeline(
     broadcaster = Broadcaster(store, facility, clock, wired, tuning.edit_interval)
     events.subscribe(broadcaster.on_event, *fanout.EVENTS)
     rollcaller = RollCaller(store, facility, clock, wired)
-    events.subscribe(rollcaller.on_event, *rollcall.EVENTS)
+    owners: dict[str, Owner] = {BROADCAST: broadcaster, ROLLCALL: rollcaller}
+    if board is not None:
+        owners[BOARD] = board
+    deliverer = Deliverer(
+        store.outbox, wired, owners, metrics, lease=tuning.outbox_lease,
+        poll=tuning.outbox_poll, attempts=tuning.outbox_attempts,
+    )  # fmt: skip
+    # What a command owes is in the outbox already; its event only says "deliver now".
+    events.subscribe(deliverer.on_event, BroadcastSent, RollCallRequested, IncidentOpened)
     scheduler = Scheduler(
         store.schedule,
         clock,
-        {ROLLCALL_JOB: rollcaller.remind},
+        {ROLLCALL_JOB: delivering(rollcaller.remind, deliverer)},
         poll_seconds=tuning.scheduler_poll,
         lease=tuning.scheduler_lease,
     )
@@ -168,7 +183,7 @@ async def build_lifeline(
              transports=list(wired))  # fmt: skip
     return Lifeline(
         settings, facility, tuning, connection, store, events, router, metrics, wired,
-        broadcaster, rollcaller, scheduler, board, readiness, board_page,
+        broadcaster, rollcaller, scheduler, deliverer, board, readiness, board_page,
     )  # fmt: skip
 
 
@@ -190,6 +205,17 @@ def _web_board(
         min_interval=tuning.board_min_interval, refresh=tuning.board_refresh,
     )  # fmt: skip
     return BoardPage(links, feed, snapshot, facility, clock)
+
+
+def delivering(runner: JobRunner, deliverer: Deliverer) -> JobRunner:
+    """A job that owes messages (a reminder), then delivers them at once."""
+
+    async def run(job: dict[str, Any]) -> datetime | None:
+        due = await runner(job)
+        await deliverer.deliver_pending()
+        return due
+
+    return run
 
 
 def configured_transports(settings: Settings) -> list[TransportFactory]:

@@ -8,6 +8,7 @@ from bot.domain.department_state import effective_state, state_summary
 from bot.domain.errors import IncidentAlreadyOpen, IncidentNotOpen, UserError
 from bot.domain.events import BoardChanged, IncidentClosed, IncidentOpened
 from bot.domain.models import Incident, LogEntry, LogKind
+from bot.domain.outbox import board_post
 from bot.domain.parsing import check_note, parse_mention
 from bot.domain.permissions import COMMAND_ROLES, require
 from bot.domain.reply import Reply, ReplyField
@@ -130,7 +131,8 @@ async def _start(command: Command, words: Words, ctx: Context) -> Reply:
         data={"severity": severity, "drill": drill},
     )
     try:
-        await ctx.store.start_incident(command.id, incident, entry)
+        owed = board_post(incident.id, command.actor.transport, command.channel)
+        await ctx.store.start_incident(command.id, incident, entry, owed)
     except IncidentAlreadyOpen as clash:
         raise UserError(_already_open(clash.incident)) from None
     except IncidentNotOpen:

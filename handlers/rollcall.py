@@ -7,6 +7,7 @@ from bot.domain.command import Command, Words
 from bot.domain.errors import UserError
 from bot.domain.events import RollCallRequested
 from bot.domain.models import LogEntry, LogKind
+from bot.domain.outbox import rollcall_asks
 from bot.domain.permissions import COMMAND_ROLES, require
 from bot.domain.reply import Reply
 from bot.domain.timefmt import format_duration
@@ -31,15 +32,16 @@ async def run(command: Command, words: Words, ctx: Context) -> Reply:
         text=f"Roll call: {len(missing)} department(s) to report",
         data={"missing": [d.id for d in missing], "period": incident.period},
     )
-    await ctx.store.append(command.id, entry)
     if not missing:
+        await ctx.store.append(command.id, entry)
         return Reply(lines=[f"Every department has checked in for period {incident.period}."])
+    asked = tuple(d.id for d in missing)
+    owed = rollcall_asks(incident.id, asked, command.actor.transport, command.channel)
+    await ctx.store.outbox.record(command.id, entry, owed)  # the asks are owed with the entry
     job = rollcall_job(incident, command.actor.transport, command.channel)
     await ctx.store.schedule.put(job, ctx.now() + ctx.facility.rollcall_interval)
     ctx.events.publish(
-        RollCallRequested(
-            incident.id, tuple(d.id for d in missing), command.actor.transport, command.channel
-        )
+        RollCallRequested(incident.id, asked, command.actor.transport, command.channel)
     )
     every = format_duration(ctx.facility.rollcall_interval)
     return Reply(

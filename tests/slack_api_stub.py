@@ -216,6 +216,8 @@ class SlackApiStub:
             message.params = params
             message.edits += 1
             return {"ok": True, "channel": channel, "ts": message.ts}
+        if method == "conversations.history":
+            return self._history(channel, params)
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"}
         if method == "views.open":
@@ -252,6 +254,40 @@ class SlackApiStub:
             message.pinned = True
             return {"ok": True}
         return {"ok": False, "error": "unknown_method"}
+
+    def _history(self, channel: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, paged by cursor; metadata only with include_all_metadata (as Slack)."""
+        if channel in self.outside:
+            return {"ok": False, "error": "not_in_channel"}
+        found = sorted(
+            (m for m in self.messages.values() if m.channel == channel),
+            key=lambda m: m.ts,
+            reverse=True,
+        )
+        start = int(params.get("cursor") or 0)
+        limit = int(params.get("limit") or 100)
+        metadata = params.get("include_all_metadata") in (True, "true", "1", 1)
+        page = []
+        for message in found[start : start + limit]:
+            shown = {"type": "message", "ts": message.ts, "text": message.params.get("text", "")}
+            if metadata and message.params.get("metadata"):
+                shown["metadata"] = message.params["metadata"]
+            page.append(shown)
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+    def copies_in(self, channel: str, marker: str) -> list[Message]:
+        """Messages posted to `channel` whose fallback text contains `marker`."""
+        return [
+            m
+            for m in self.messages.values()
+            if m.channel == channel and marker in str(m.params.get("text", ""))
+        ]
 
     async def _hook(self, request: web.Request) -> web.Response:
         params = await request.json()

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = None
     data_dir: Path = Field(default=Path("var"), alias="LIFELINE_DATA_DIR")
     config_path: Path | None = Field(default=None, alias="LIFELINE_CONFIG")
+    # An outbox entry a process holds without renewing this long is taken over by another.
+    outbox_lease_seconds: float = Field(default=15.0, gt=0, alias="LIFELINE_OUTBOX_LEASE")
 
     public_url: str | None = Field(default=None, alias="LIFELINE_PUBLIC_URL")
     host: str = "0.0.0.0"

@@ -28,6 +28,9 @@ class Tuning:
     live_board: bool = True  # post and edit the board (the console has nothing to edit)
     scheduler_poll: float = 1.0  # seconds between looks for due jobs (roll-call reminders)
     scheduler_lease: timedelta = timedelta(minutes=2)  # a claimed job comes back after this
+    outbox_lease: timedelta = timedelta(seconds=15)  # unrenewed this long, an entry is reclaimed
+    outbox_poll: float = 1.0  # seconds between looks for entries another replica wrote
+    outbox_attempts: int = 5  # claims of one entry before it is given up and reported
     slack_retry: RetryPolicy = SLACK_RETRY
     slack_ack_budget: float = 1.5  # answer in the ack if the command finishes this fast (≤ 3 s)
     slack_name_timeout: float = 1.0  # users.info lookups longer than this fall back

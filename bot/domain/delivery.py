@@ -41,9 +41,18 @@ class Transport(Protocol):
 
     async def ready(self) -> bool: ...
 
-    async def post(self, channel: str, reply: Reply, *, notify: bool = False) -> MessageRef:
+    async def post(
+        self, channel: str, reply: Reply, *, notify: bool = False, key: str | None = None
+    ) -> MessageRef:
         """Post `reply` (a `bot.reply.Reply`) to `channel`. `notify` pings the channel (urgent
-        broadcasts only; the bot adds the mention, user text never can). Raises DeliveryFailed."""
+        broadcasts only; the bot adds the mention, user text never can). `key` marks a message
+        the outbox owes (stable across processes), for `find` and the platform's idempotency
+        (Matrix transaction ids). Raises DeliveryFailed."""
+        ...
+
+    async def find(self, channel: str, key: str) -> MessageRef | None:
+        """A message posted earlier with `key`, if the platform can say (Slack: message
+        metadata in the channel's recent history); None when not found or not knowable."""
         ...
 
     async def update(self, ref: MessageRef, reply: Reply) -> None:

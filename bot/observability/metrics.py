@@ -56,6 +56,16 @@ class Metrics:
         self._redis_up = Gauge(
             "lifeline_redis_reachable", "1 while the database answers, 0 while not.", registry=r
         )
+        self._outbox_depth = Gauge(
+            "lifeline_outbox_depth",
+            "Messages owed to channels and not yet delivered (outbox entries).",
+            registry=r,
+        )
+        self._outbox_age = Gauge(
+            "lifeline_outbox_oldest_seconds",
+            "Age of the oldest outbox entry not yet delivered; 0 when none.",
+            registry=r,
+        )
         ProcessCollector(registry=r)  # process_resident_memory_bytes, cpu seconds, open fds
 
     def command(self, transport: str, name: str, outcome: str, seconds: float) -> None:
@@ -72,6 +82,10 @@ class Metrics:
 
     def redis_reachable(self, up: bool) -> None:
         self._redis_up.set(1 if up else 0)
+
+    def outbox(self, depth: int, oldest_seconds: float) -> None:
+        self._outbox_depth.set(depth)
+        self._outbox_age.set(oldest_seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -1,26 +1,30 @@
-"""Broadcast fan-out: one copy per target on every transport, concurrently within each platform's
-limits; failures reported back to the sender by name; the sender's copy keeps its ack count."""
+"""Broadcast fan-out: where a broadcast's copies go (every broadcast channel, the incident
+channel, where it was sent from), what a sent copy means (it is saved, and carries the count),
+and failures reported back to the sender by name. The deliverer does the sending, from the
+outbox. Every copy carries the acknowledgement count and is edited as acks arrive (coalesced,
+at most one round of edits per interval, the last one exact); a copy rendered before an ack it
+missed is edited once it is saved."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
 import structlog
 
 from bot.domain.broadcast import Broadcast
 from bot.domain.delivery import DeliveryFailed, MessageRef, Transport
-from bot.domain.events import BroadcastAcked, BroadcastSent, Event
+from bot.domain.events import BroadcastAcked, Event
 from bot.domain.facility import FacilityConfig
+from bot.domain.outbox import OutboxMessage
 from bot.domain.reply import Reply
 from bot.services.coalesced_edits import CoalescedEdits
+from bot.services.deliverer import Target
 from bot.storage.store import Store
 from bot.views.broadcast import broadcast_reply
 
 log = structlog.get_logger(__name__)
-CONCURRENCY_PER_TRANSPORT = 8
-EVENTS = (BroadcastSent, BroadcastAcked)
+EVENTS = (BroadcastAcked,)
 
 
 class Broadcaster:
@@ -36,24 +40,22 @@ class Broadcaster:
         self._facility = facility
         self._clock = clock
         self._transports = transports
-        self._limits = {name: asyncio.Semaphore(CONCURRENCY_PER_TRANSPORT) for name in transports}
         self._edits = CoalescedEdits(self._update_counts, min_interval)
+        self._rendered: dict[tuple[str, str], int] = {}  # (broadcast, target) → count sent
 
     async def on_event(self, event: Event) -> None:
-        if isinstance(event, BroadcastSent):
-            await self.deliver(event)
-        elif isinstance(event, BroadcastAcked):
+        if isinstance(event, BroadcastAcked):
             self._edits.request(event.broadcast_id)
 
-    async def targets(self, transport: str, origin: BroadcastSent) -> list[str]:
+    async def channels(self, transport: str, broadcast: Broadcast) -> list[str]:
         """Broadcast channels, the incident channel and where it was sent from, each once."""
         channels = self._facility.channels
         found = list(channels.broadcast_on(transport))
         incident = channels.incident_on(transport)
         if incident:
             found.append(incident)
-        if origin.origin_transport == transport and origin.origin_channel:
-            found.append(origin.origin_channel)
+        if broadcast.sender.transport == transport and broadcast.origin_channel:
+            found.append(broadcast.origin_channel)
         return list(dict.fromkeys([await self._canonical(transport, c) for c in found]))
 
     async def _canonical(self, transport: str, channel: str) -> str:
@@ -62,44 +64,51 @@ class Broadcaster:
         except DeliveryFailed:
             return channel  # posting to it will fail and be reported by name
 
-    async def deliver(self, event: BroadcastSent) -> list[DeliveryFailed]:
-        broadcast = await self._store.broadcasts.get(event.broadcast_id)
+    # The outbox's owner of broadcast copies --------------------------------------------------
+
+    async def targets(self, message: OutboxMessage) -> list[Target]:
+        broadcast = await self._store.broadcasts.get(str(message.payload["broadcast"]))
         if broadcast is None:
             return []
-        copy = self._copy(broadcast, 0)
-        jobs = [
-            self._post(name, channel, copy, broadcast)
+        urgent = broadcast.priority == "urgent"
+        return [
+            Target(name, channel, self._renderer(broadcast, f"{name} {channel}"), notify=urgent)
             for name in self._transports
-            for channel in await self.targets(name, event)
+            for channel in await self.channels(name, broadcast)
         ]
-        results = await asyncio.gather(*jobs)
-        failures = [failure for failure in results if failure is not None]
-        log.info("broadcast.delivered", broadcast=broadcast.id, copies=len(jobs) - len(failures),
+
+    def _renderer(self, broadcast: Broadcast, target: str) -> Callable[[], Awaitable[Reply]]:
+        async def render() -> Reply:
+            acks = await self._store.broadcasts.ack_count(broadcast.id)
+            self._rendered[(broadcast.id, target)] = acks
+            return self._copy(broadcast, acks)
+
+        return render
+
+    async def delivered(self, message: OutboxMessage, target: Target, ref: MessageRef) -> None:
+        broadcast_id = str(message.payload["broadcast"])
+        await self._store.broadcasts.save_copy(broadcast_id, ref)
+        sent_with = self._rendered.pop((broadcast_id, target.id), None)
+        # An ack between rendering and saving edited the copies saved before this one.
+        if sent_with is None or sent_with != await self._store.broadcasts.ack_count(broadcast_id):
+            self._edits.request(broadcast_id)
+
+    async def finished(
+        self, message: OutboxMessage, failures: list[DeliveryFailed], total: int
+    ) -> None:
+        broadcast = await self._store.broadcasts.get(str(message.payload["broadcast"]))
+        if broadcast is None:
+            return
+        log.info("broadcast.delivered", broadcast=broadcast.id, copies=total - len(failures),
                  failed=len(failures))  # fmt: skip
         if failures:
-            await self._report(event, broadcast, failures, len(jobs))
-        return failures
-
-    async def _post(
-        self, name: str, channel: str, copy: Reply, broadcast: Broadcast
-    ) -> DeliveryFailed | None:
-        async with self._limits[name]:
-            try:
-                ref = await self._transports[name].post(
-                    channel, copy, notify=broadcast.priority == "urgent"
-                )
-            except DeliveryFailed as failure:
-                log.error("broadcast.not_delivered", broadcast=broadcast.id, transport=name,
-                          channel=channel, reason=failure.reason)  # fmt: skip
-                return failure
-        await self._store.broadcasts.save_copy(broadcast.id, ref)
-        return None
+            await self._report(broadcast, failures, total)
 
     async def _report(
-        self, event: BroadcastSent, broadcast: Broadcast, failures: list[DeliveryFailed], total: int
+        self, broadcast: Broadcast, failures: list[DeliveryFailed], total: int
     ) -> None:
-        transport = self._transports.get(event.origin_transport)
-        if transport is None or event.origin_channel is None:
+        transport = self._transports.get(broadcast.sender.transport)
+        if transport is None or broadcast.origin_channel is None:
             return
         missed = "; ".join(f"{f.transport} {f.channel} ({f.reason})" for f in failures)
         report = Reply(
@@ -110,31 +119,24 @@ class Broadcaster:
             ],
         )
         try:
-            await transport.post(event.origin_channel, report)
+            await transport.post(broadcast.origin_channel, report)
         except DeliveryFailed as failure:
             log.error(
                 "broadcast.report_not_delivered", broadcast=broadcast.id, reason=failure.reason
             )
 
+    # Counts ----------------------------------------------------------------------------------
+
     async def _update_counts(self, broadcast_id: str) -> None:
-        """Edit the sender's copy and the incident channel's copy; the others stay as sent."""
+        """Edit every saved copy to the store's current count."""
         store = self._store.broadcasts
         broadcast = await store.get(broadcast_id)
         if broadcast is None:
             return
-        keep = await self._counted_channels(broadcast)
         reply = self._copy(broadcast, await store.ack_count(broadcast_id))
         for ref in await store.copies(broadcast_id):
-            if (ref.transport, ref.channel) in keep and ref.transport in self._transports:
+            if ref.transport in self._transports:
                 await self._update(ref, reply)
-
-    async def _counted_channels(self, broadcast: Broadcast) -> set[tuple[str, str]]:
-        keep: set[tuple[str, str]] = {(broadcast.sender.transport, broadcast.origin_channel or "")}
-        for name in self._transports:
-            channel = self._facility.channels.incident_on(name)
-            if channel:
-                keep.add((name, await self._canonical(name, channel)))
-        return keep
 
     async def _update(self, ref: MessageRef, reply: Reply) -> None:
         try:

@@ -3,20 +3,23 @@ in place. A burst of check-ins coalesces into a few edits, and the last edit is 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
 import structlog
 
-from bot.domain.delivery import DeliveryFailed, Transport
-from bot.domain.events import BoardChanged, Event, IncidentClosed, IncidentOpened
+from bot.domain.delivery import DeliveryFailed, MessageRef, Transport
+from bot.domain.events import BoardChanged, Event, IncidentClosed
 from bot.domain.facility import FacilityConfig
+from bot.domain.outbox import OutboxMessage
+from bot.domain.reply import Reply
 from bot.services.board import build_board
 from bot.services.coalesced_edits import CoalescedEdits
+from bot.services.deliverer import Target
 from bot.storage.store import Store
 
 log = structlog.get_logger(__name__)
-EVENTS = (IncidentOpened, BoardChanged, IncidentClosed)
+EVENTS = (BoardChanged, IncidentClosed)
 
 
 class LiveBoard:
@@ -33,29 +36,54 @@ class LiveBoard:
         self._clock = clock
         self._transports = transports
         self._edits = CoalescedEdits(self._edit, min_interval)
+        self._first_posts: dict[tuple[str, str], Reply] = {}  # the board as first rendered
 
     async def on_event(self, event: Event) -> None:
-        if isinstance(event, IncidentOpened):
-            await self._post(event)
-        elif isinstance(event, BoardChanged) and event.incident_id:
+        if isinstance(event, BoardChanged) and event.incident_id:
             self.refresh(event.incident_id)
         elif isinstance(event, IncidentClosed):
             self.refresh(event.incident.id)
 
-    async def _post(self, event: IncidentOpened) -> None:
-        board = await build_board(self._store, self._facility, self._clock())
-        for name, transport in self._transports.items():
-            channel = self._facility.channels.incident_on(name, event.transport, event.channel)
-            if channel is None:
-                continue
-            try:
-                ref = await transport.post(channel, board)
-                await self._store.save_board_ref(event.incident.id, ref)
-                await transport.pin(ref)
-            except DeliveryFailed as failure:
-                log.error(
-                    "board.not_posted", transport=name, channel=channel, reason=failure.reason
-                )
+    # The outbox's owner of the board's first post --------------------------------------------
+
+    async def targets(self, message: OutboxMessage) -> list[Target]:
+        payload = message.payload
+        incident_id = str(payload["incident"])
+        found = []
+        for name in self._transports:
+            channel = self._facility.channels.incident_on(
+                name, str(payload["transport"]), payload.get("channel")
+            )
+            if channel is not None:
+                found.append(Target(name, channel, self._renderer(incident_id, name)))
+        return found
+
+    def _renderer(self, incident_id: str, transport: str) -> Callable[[], Awaitable[Reply]]:
+        async def render() -> Reply:
+            board = await build_board(self._store, self._facility, self._clock(), incident_id)
+            self._first_posts[(incident_id, transport)] = board
+            return board
+
+        return render
+
+    async def delivered(self, message: OutboxMessage, target: Target, ref: MessageRef) -> None:
+        incident_id = str(message.payload["incident"])
+        await self._store.save_board_ref(incident_id, ref)
+        try:
+            await self._transports[ref.transport].pin(ref)
+        except DeliveryFailed as failure:
+            log.error("board.not_pinned", transport=ref.transport, reason=failure.reason)
+        posted = self._first_posts.pop((incident_id, ref.transport), None)
+        now = await build_board(self._store, self._facility, self._clock(), incident_id)
+        if posted != now:  # a check-in while it was being posted: edit it now
+            self.refresh(incident_id)
+
+    async def finished(
+        self, message: OutboxMessage, failures: list[DeliveryFailed], total: int
+    ) -> None:
+        for failure in failures:
+            log.error("board.not_posted", transport=failure.transport, channel=failure.channel,
+                      reason=failure.reason)  # fmt: skip
 
     def refresh(self, incident_id: str) -> None:
         """Mark the board changed; it is edited at most once per interval, last edit exact."""

@@ -6,24 +6,24 @@ incident channel (or where the commander asked). Reminders are scheduled jobs in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 import structlog
 
-from bot.domain.delivery import DeliveryFailed, Transport
+from bot.domain.delivery import DeliveryFailed, MessageRef, Transport
 from bot.domain.department_state import effective_state
-from bot.domain.events import Event, RollCallRequested
 from bot.domain.facility import Department, FacilityConfig
 from bot.domain.models import Incident, State
+from bot.domain.outbox import OutboxMessage, rollcall_asks
 from bot.domain.reply import Reply
+from bot.services.deliverer import Target
 from bot.storage.store import Store
 from bot.views.rollcall import ask_reply, missing_reply
 
 log = structlog.get_logger(__name__)
 ROLLCALL_JOB = "rollcall"
-EVENTS = (RollCallRequested,)
 
 
 async def missing_departments(
@@ -54,6 +54,9 @@ def rollcall_job(
 
 
 class RollCaller:
+    """The outbox's owner of roll-call asks; and the scheduled reminder, which owes the next
+    round atomically with moving its job on."""
+
     def __init__(
         self,
         store: Store,
@@ -66,37 +69,40 @@ class RollCaller:
         self._clock = clock
         self._transports = transports
 
-    async def on_event(self, event: Event) -> None:
-        if isinstance(event, RollCallRequested):
-            await self.ask(event)
-
-    async def ask(self, event: RollCallRequested) -> None:
-        incident = await self._store.incident(event.incident_id)
+    async def targets(self, message: OutboxMessage) -> list[Target]:
+        payload = message.payload
+        incident = await self._store.incident(str(payload["incident"]))
         if incident is None:
-            return
+            return []
+        reminder = bool(payload["reminder"])
         by_id = {d.id: d for d in self._facility.departments}
-        departments = [by_id[d] for d in event.departments if d in by_id]
-        for name, transport in self._transports.items():
+        departments = [by_id[d] for d in payload["departments"] if d in by_id]
+        targets = []
+        for name in self._transports:
             unreachable = []
             for dept in departments:
                 channel = dept.channel_on(name)
                 if channel:
-                    await self._post(transport, channel, ask_reply(dept, incident, event.reminder))
+                    ask = ask_reply(dept, incident, reminder)
+                    targets.append(Target(name, channel, _fixed(ask), label=f"ask {dept.id}"))
                 else:
                     unreachable.append(dept)
             channel = self._facility.channels.incident_on(
-                name, event.origin_transport, event.origin_channel
+                name, str(payload["transport"]), payload.get("channel")
             )
             if unreachable and channel:
-                await self._post(
-                    transport, channel, missing_reply(unreachable, incident, event.reminder)
-                )
+                missing = missing_reply(unreachable, incident, reminder)
+                targets.append(Target(name, channel, _fixed(missing), label="missing"))
+        return targets
 
-    async def _post(self, transport: Transport, channel: str, reply: Reply) -> None:
-        try:
-            await transport.post(channel, reply)
-        except DeliveryFailed as failure:
-            log.error("rollcall.not_delivered", channel=channel, reason=failure.reason)
+    async def delivered(self, message: OutboxMessage, target: Target, ref: MessageRef) -> None:
+        """Nothing to remember: an ask is answered by checking in."""
+
+    async def finished(
+        self, message: OutboxMessage, failures: list[DeliveryFailed], total: int
+    ) -> None:
+        for failure in failures:
+            log.error("rollcall.not_delivered", channel=failure.channel, reason=failure.reason)
 
     async def remind(self, job: dict[str, Any]) -> datetime | None:
         """The scheduled reminder: ask again whoever is still missing; stop when nobody is or
@@ -108,13 +114,20 @@ class RollCaller:
         if not missing:
             log.info("rollcall.complete", incident=incident.id)
             return None
-        await self.ask(
-            RollCallRequested(
-                incident.id,
-                tuple(d.id for d in missing),
-                str(job["transport"]),
-                job.get("channel"),
-                reminder=True,
-            )
+        owed = rollcall_asks(
+            incident.id,
+            tuple(d.id for d in missing),
+            str(job["transport"]),
+            job.get("channel"),
+            reminder=True,
         )
-        return self._clock() + self._facility.rollcall_interval
+        next_due = self._clock() + self._facility.rollcall_interval
+        await self._store.outbox.enqueue_rescheduled(owed, job, next_due)
+        return next_due
+
+
+def _fixed(reply: Reply) -> Callable[[], Awaitable[Reply]]:
+    async def render() -> Reply:
+        return reply
+
+    return render

@@ -14,6 +14,7 @@ from bot.domain.broadcast import Ack, Broadcast
 from bot.domain.delivery import MessageRef
 from bot.domain.errors import AlreadyAcknowledged
 from bot.domain.models import LogEntry, LogKind
+from bot.domain.outbox import broadcast_copies
 from bot.storage.domain_errors import speaks_domain
 from bot.storage.keys import Keys
 from bot.storage.unit_of_work import Committer, GuardFailed, UnitOfWork, as_text
@@ -41,6 +42,7 @@ class Broadcasts:
         work = UnitOfWork(entry, command_id)
         work.set(self._keys.broadcast(broadcast.id), broadcast.model_dump_json())
         work.zadd(self._keys.broadcasts, broadcast.at.timestamp(), broadcast.id)
+        work.xadd(self._keys.outbox, broadcast_copies(broadcast.id).fields())  # owed, same write
         await self._committer.commit(work)
 
     async def get(self, broadcast_id: str) -> Broadcast | None:

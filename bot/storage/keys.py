@@ -123,3 +123,13 @@ class Keys:
     def board_link_generation(self) -> str:
         """Integer: links signed with an older generation are revoked (`board revoke`)."""
         return f"{self.root}:board:generation"
+
+    @property
+    def outbox(self) -> str:
+        """Stream: messages owed to channels, read by the deliverers' consumer group; an entry
+        is deleted once every target has its copy (or its failure is reported)."""
+        return f"{self.root}:outbox"
+
+    def outbox_targets(self, entry_id: str) -> str:
+        """Hash: target → how far one outbox entry got there (sending, sent, failed)."""
+        return f"{self.root}:outbox:{entry_id}:targets"

@@ -32,10 +32,10 @@ class Schedule:
 
     async def put(self, job: dict[str, Any], due: datetime) -> None:
         """Schedule `job` (its JSON is its identity: the same job scheduled twice is one job)."""
-        await self._redis.zadd(self._key, {_member(job): due.timestamp()})
+        await self._redis.zadd(self._key, {job_member(job): due.timestamp()})
 
     async def cancel(self, job: dict[str, Any]) -> None:
-        await self._redis.zrem(self._key, _member(job))
+        await self._redis.zrem(self._key, job_member(job))
 
     async def claim(self, now: datetime, lease: timedelta) -> list[dict[str, Any]]:
         claimed = await self._claim(
@@ -44,5 +44,5 @@ class Schedule:
         return [json.loads(member) for member in claimed]
 
 
-def _member(job: dict[str, Any]) -> str:
+def job_member(job: dict[str, Any]) -> str:
     return json.dumps(job, sort_keys=True, separators=(",", ":"))

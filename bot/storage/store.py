@@ -15,11 +15,13 @@ from bot.domain.errors import IncidentAlreadyOpen, IncidentNotOpen
 from bot.domain.facility import FacilityConfig
 from bot.domain.log_query import LogQuery
 from bot.domain.models import CheckIn, Incident, LogEntry, LogKind
+from bot.domain.outbox import OutboxMessage
 from bot.storage.board_links import BoardLinkKeys
 from bot.storage.broadcasts import Broadcasts
 from bot.storage.domain_errors import speaks_domain
 from bot.storage.keys import Keys
 from bot.storage.log_reader import LogReader
+from bot.storage.outbox import Outbox
 from bot.storage.people import People
 from bot.storage.runbook_runs import RunbookRuns
 from bot.storage.schedule import Schedule
@@ -69,6 +71,7 @@ class Store:
         self.schedule = Schedule(redis, self.keys)
         self.people = People(redis, self.keys, self.log)
         self.board_links = BoardLinkKeys(redis, self.keys)
+        self.outbox = Outbox(redis, self.keys, self._committer)
 
     async def ping(self) -> bool:
         return bool(await self.redis.ping())
@@ -109,9 +112,16 @@ class Store:
         return f"INC-{day}-{number}"
 
     async def start_incident(
-        self, command_id: str, incident: Incident, entry: LogEntry
+        self,
+        command_id: str,
+        incident: Incident,
+        entry: LogEntry,
+        owed: OutboxMessage | None = None,
     ) -> Committed:
+        """`owed` (the board's first post) goes to the outbox in the same write."""
         work = UnitOfWork(entry, command_id)
+        if owed is not None:
+            self.outbox.add_to(work, owed)
         work.require_absent(self.keys.current_incident)
         work.set(self.keys.incident(incident.id), incident.model_dump_json())
         work.set(self.keys.current_incident, incident.id)

@@ -105,6 +105,11 @@ class UnitOfWork:
     def zadd(self, key: str, score: float, member: str) -> None:
         self._writes.append(["ZADD", self._slot(key), repr(score), member])
 
+    def xadd(self, key: str, fields: dict[str, str]) -> None:
+        """Append an entry to a stream (the delivery outbox) with the command's other writes."""
+        pairs = [item for pair in fields.items() for item in pair]
+        self._writes.append(["XADD", self._slot(key), "*", *pairs])
+
 
 def index_keys(keys: Keys, entry: LogEntry) -> list[str]:
     found = [keys.index("kind", entry.kind.value), keys.index("actor", entry.actor.id)]

@@ -99,7 +99,9 @@ class ConsoleTransport:
     async def ready(self) -> bool:
         return True
 
-    async def post(self, channel: str, reply: Reply, *, notify: bool = False) -> MessageRef:
+    async def post(
+        self, channel: str, reply: Reply, *, notify: bool = False, key: str | None = None
+    ) -> MessageRef:
         heading = f"-- to {channel}{' (notifying everyone)' if notify else ''} --"
         with contextlib.suppress(BrokenPipeError):
             self._write(f"{heading}\n{render_text(reply)}\n\n")
@@ -107,6 +109,10 @@ class ConsoleTransport:
 
     async def update(self, ref: MessageRef, reply: Reply) -> None:
         """A terminal cannot edit what it printed; `broadcast B-<n>` shows current counts."""
+
+    async def find(self, channel: str, key: str) -> MessageRef | None:
+        """A terminal keeps no history to look in."""
+        return None
 
     async def canonical(self, channel: str) -> str:
         """Channel ids are already canonical here."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import uuid
 from collections import OrderedDict
 from typing import Any, Protocol
@@ -103,10 +104,18 @@ class MatrixTransport:
 
     # Outbound --------------------------------------------------------------------------------
 
-    async def post(self, channel: str, reply: Reply, *, notify: bool = False) -> MessageRef:
+    async def post(
+        self, channel: str, reply: Reply, *, notify: bool = False, key: str | None = None
+    ) -> MessageRef:
         room_id = await self._room_id(channel)
-        event_id = await self._send(room_id, render_content(reply, notify=notify), "post")
+        content = render_content(reply, notify=notify)
+        event_id = await self._send(room_id, content, "post", transaction_for(key))
         return MessageRef(self.name, room_id, event_id)
+
+    async def find(self, channel: str, key: str) -> MessageRef | None:
+        """Not looked up: posting again with `key` reuses its transaction id, which the
+        homeserver de-duplicates for this login (the saved access token)."""
+        return None
 
     async def update(self, ref: MessageRef, reply: Reply) -> None:
         await self._send(ref.channel, as_edit(render_content(reply), ref.message_id), "edit")
@@ -138,8 +147,10 @@ class MatrixTransport:
         except DeliveryFailed as failure:
             log.warning("matrix.not_pinned", room=ref.channel, reason=failure.reason)
 
-    async def _send(self, room_id: str, content: dict[str, Any], action: str) -> str:
-        transaction = uuid.uuid4().hex  # the same for every retry: never posted twice
+    async def _send(
+        self, room_id: str, content: dict[str, Any], action: str, transaction: str | None = None
+    ) -> str:
+        transaction = transaction or uuid.uuid4().hex  # the same for every retry: posted once
         response = await self._call(
             lambda: self._client.room_send(room_id, "m.room.message", content, tx_id=transaction),
             room_id,
@@ -306,3 +317,11 @@ class MatrixTransport:
                 await self._send(
                     room_id, as_reply(render_content(reply), event.reacts_to, None), "reply"
                 )
+
+
+def transaction_for(key: str | None) -> str | None:
+    """A transaction id derived from an outbox key: a resend after a crash carries the same one,
+    and the homeserver answers it with the event it already has instead of a second copy."""
+    if key is None:
+        return None
+    return "lifeline-" + hashlib.sha256(key.encode()).hexdigest()[:32]

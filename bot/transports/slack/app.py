@@ -34,6 +34,7 @@ from bot.transports.slack.home_tab import HomeSettings, HomeTab
 from bot.transports.slack.inbound import CommandBuilder, DeliveryLedger
 from bot.transports.slack.interactions import Interactions
 from bot.transports.slack.names import DisplayNames
+from bot.transports.slack.outbox_marker import find_outbox_message, outbox_metadata
 from bot.transports.slack.surfaces import listen_for_surfaces
 
 log = structlog.get_logger(__name__)
@@ -213,11 +214,14 @@ class SlackTransport:
 
     # The Transport protocol ------------------------------------------------------------------
 
-    async def post(self, channel: str, reply: Reply, *, notify: bool = False) -> MessageRef:
+    async def post(
+        self, channel: str, reply: Reply, *, notify: bool = False, key: str | None = None
+    ) -> MessageRef:
         first: MessageRef | None = None
         for message in render(reply, notify=notify):
+            marker = outbox_metadata(key) if first is None else None
             data = await self.delivery.call(
-                "chat.postMessage", channel=channel, **message.payload()
+                "chat.postMessage", channel=channel, metadata=marker, **message.payload()
             )
             if first is None:
                 first = MessageRef(self.name, str(data.get("channel", channel)), str(data["ts"]))
@@ -229,6 +233,11 @@ class SlackTransport:
         await self.delivery.call(
             "chat.update", channel=ref.channel, ts=ref.message_id, **message.payload()
         )
+
+    async def find(self, channel: str, key: str) -> MessageRef | None:
+        """The message posted with `key`, from the channel's recent history (its metadata)."""
+        ts = await find_outbox_message(self.delivery, channel, key)
+        return MessageRef(self.name, channel, ts) if ts else None
 
     async def canonical(self, channel: str) -> str:
         """Channel ids are already canonical here."""

@@ -28,10 +28,12 @@ SHORTCUTS = (
 )
 BOT_SCOPES = (
     "app_mentions:read",  # @Lifeline <command> in channels and threads
+    "channels:history",  # after a crash, find a half-sent broadcast copy by its metadata
     "channels:join",  # join a public incident channel to pin the board there
     "chat:write",  # replies, the live board, broadcasts
     "chat:write.public",  # post the board and broadcasts in public channels it was not added to
     "commands",  # the slash commands and the two shortcuts
+    "groups:history",  # the same in private channels
     "pins:write",  # pin the live board
     "users:read",  # display names for the log
 )

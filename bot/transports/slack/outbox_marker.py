@@ -1,0 +1,49 @@
+"""The outbox's mark on a Slack message: message metadata carrying the outbox key, so a process
+that took over a half-sent entry can tell from the channel's history whether the copy is there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from slack_sdk.models.metadata import Metadata
+
+from bot.domain.delivery import DeliveryFailed
+from bot.transports.slack.delivery import SlackDelivery
+
+log = structlog.get_logger(__name__)
+EVENT_TYPE = "lifeline_outbox"
+HISTORY_PAGE = 100
+HISTORY_PAGES = 2  # the newest 200 messages: a copy owed minutes ago is among them
+
+
+def outbox_metadata(key: str | None) -> dict[str, Any] | None:
+    if key is None:
+        return None
+    return Metadata(event_type=EVENT_TYPE, event_payload={"outbox": key}).to_dict()
+
+
+async def find_outbox_message(delivery: SlackDelivery, channel: str, key: str) -> str | None:
+    """The ts of the message in `channel` posted with `key`, or None. When the history cannot
+    be read (scope, membership) this says None and logs it: the caller posts, and a copy may be
+    doubled — the window the README states."""
+    cursor: str | None = None
+    for _ in range(HISTORY_PAGES):
+        try:
+            page = await delivery.call(
+                "conversations.history", channel=channel, limit=HISTORY_PAGE,
+                include_all_metadata=True, cursor=cursor,
+            )  # fmt: skip
+        except DeliveryFailed as failure:
+            log.warning("slack.outbox_history_unreadable", channel=channel, reason=failure.reason)
+            return None
+        for message in page.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if message.get("metadata", {}).get("event_type") == EVENT_TYPE and (
+                payload.get("outbox") == key
+            ):
+                return str(message["ts"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if cursor is None:
+            return None
+    return None
