@@ -99,6 +99,7 @@ class Deliverer:
 
     async def start(self) -> None:
         await self._outbox.ensure_group()
+        self._stopping = False
         self._tasks = [
             asyncio.create_task(self._loop()),
             asyncio.create_task(self._renew_leases()),
