@@ -96,7 +96,10 @@ class Broadcaster:
     async def finished(
         self, message: OutboxMessage, failures: list[DeliveryFailed], total: int
     ) -> None:
-        broadcast = await self._store.broadcasts.get(str(message.payload["broadcast"]))
+        broadcast_id = str(message.payload["broadcast"])
+        for key in [key for key in self._rendered if key[0] == broadcast_id]:
+            del self._rendered[key]  # copies that failed after rendering
+        broadcast = await self._store.broadcasts.get(broadcast_id)
         if broadcast is None:
             return
         log.info("broadcast.delivered", broadcast=broadcast.id, copies=total - len(failures),
