@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from bot.dispatch.context import CommandSpec, Context
 from bot.dispatch.router import Router
 from bot.domain.clock import utc_now
 from bot.domain.delivery import Transport
+from bot.domain.errors import StoreUnavailable
 from bot.domain.events import BroadcastSent, IncidentOpened, RollCallRequested
 from bot.domain.facility import FacilityConfig
 from bot.domain.outbox import BOARD, BROADCAST, ROLLCALL
@@ -108,6 +110,9 @@ class Lifeline:
             except Exception:
                 results[name] = False
         self.metrics.redis_reachable(results.get("redis", False))
+        if results.get("redis"):  # the outbox gauges, as of this probe or scrape
+            with contextlib.suppress(StoreUnavailable):
+                self.metrics.outbox(*await self.store.outbox.depth())
         return results
 
     async def close(self) -> None:

@@ -66,6 +66,13 @@ class Metrics:
             "Age of the oldest outbox entry not yet delivered; 0 when none.",
             registry=r,
         )
+        self._outbox_takeovers = Counter(
+            "lifeline_outbox_takeovers",
+            "Outbox entries this process took over from one that stopped renewing them "
+            "(reclaimed), gave up on (given_up), and copies found already sent (found_sent).",
+            ["what"],
+            registry=r,
+        )
         ProcessCollector(registry=r)  # process_resident_memory_bytes, cpu seconds, open fds
 
     def command(self, transport: str, name: str, outcome: str, seconds: float) -> None:
@@ -86,6 +93,9 @@ class Metrics:
     def outbox(self, depth: int, oldest_seconds: float) -> None:
         self._outbox_depth.set(depth)
         self._outbox_age.set(oldest_seconds)
+
+    def outbox_takeover(self, what: str) -> None:
+        self._outbox_takeovers.labels(what).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -144,8 +144,6 @@ class Deliverer:
             try:
                 await self._reclaim()
                 await self.deliver_pending()
-                depth, age = await self._outbox.depth()
-                self._metrics.outbox(depth, age)
             except Exception:
                 log.exception("outbox.poll_failed")
             self._wake.clear()
@@ -169,9 +167,11 @@ class Deliverer:
             times = await self._outbox.times_delivered(entry.id)
             if times > self._attempts:
                 log.error("outbox.given_up", entry=entry.id, kind=entry.message.kind, times=times)
+                self._metrics.outbox_takeover("given_up")
                 await self._outbox.finish(entry.id)
                 continue
             log.warning("outbox.reclaimed", entry=entry.id, kind=entry.message.kind, times=times)
+            self._metrics.outbox_takeover("reclaimed")
             keep.append(entry)
         await self._take(keep)
 
@@ -225,6 +225,7 @@ class Deliverer:
                 found = await transport.find(target.channel, key)
                 if found is not None:
                     log.info("outbox.found_sent", entry=entry.id, target=target.id)
+                    self._metrics.outbox_takeover("found_sent")
                     await self._sent(entry, owner, target, found)
                     return None
             elif not await self._outbox.mark_sending(entry.id, target.id, self.consumer):

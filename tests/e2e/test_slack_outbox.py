@@ -12,6 +12,7 @@ from bot.domain.delivery import MessageRef
 from bot.domain.reply import Reply
 from bot.storage.embedded_redis import EmbeddedRedis
 from bot.storage.outbox import Mark
+from tests.e2e.test_metrics import scrape, value
 from tests.e2e.test_slack_broadcast import facility_with
 from tests.slack_harness import SlackBot, running_bot
 from tests.waiting import until
@@ -56,6 +57,11 @@ async def test_an_entry_a_dead_process_left_half_sent_is_finished_without_a_seco
         saved = await bot.lifeline.store.broadcasts.copies("B-1")
         assert MessageRef("slack", "CB1", sent.message_id) in saved  # found, kept, now edited
         assert len(saved) == 4
+        takeovers = (await scrape(bot))["lifeline_outbox_takeovers"]
+        assert value(takeovers, "lifeline_outbox_takeovers_total", what="reclaimed") == 1
+        assert (
+            value(takeovers, "lifeline_outbox_takeovers_total", what="found_sent") == 1
+        )  # CB1; CB2 was not there
         assert await outbox.marks(entry.id) == {
             target: Mark("sent", bot.lifeline.deliverer.consumer, ref.message_id, ref.channel)
             for target, ref in ((f"slack {ref.channel}", ref) for ref in saved)
@@ -77,7 +83,7 @@ async def test_a_copy_posted_after_an_ack_shows_the_count_and_every_copy_converg
         await bot.settle()
         bot.stub.delays["chat.postMessage"] = 0.2  # 14 copies, 8 at a time: acks land mid-way
         await bot.slash("/broadcast", "Use paper orders", channel="CCMD")
-        await until(lambda: bot.stub.calls_to("chat.postMessage"))
+        await until(lambda: any("B-1" in c.text for c in bot.stub.calls_to("chat.postMessage")))
         await bot.slash("/lifeline", "ack B-1", user="U2", channel="CB0")
         await bot.settle()
 
@@ -92,22 +98,15 @@ async def test_a_copy_posted_after_an_ack_shows_the_count_and_every_copy_converg
 
 async def test_outbox_depth_and_age_are_metrics(redis: Redis, redis_server: EmbeddedRedis) -> None:
     async with running_bot(redis_server, facility_with(("CB1",)), **FAST_LEASE) as bot:
-        await bot.lifeline.deliverer.stop()  # nothing is delivered: the entry waits
+        await bot.lifeline.deliverer.stop()  # nothing is delivered: the board's post waits
         await bot.slash("/incident", "start Teams outage", channel="CCMD")
         await bot.settle()
-        depth, age = await bot.lifeline.store.outbox.depth()
-        assert depth == 1 and age >= 0
+        waiting = await scrape(bot)
         await bot.lifeline.deliverer.start()
-
-        async def metrics() -> str:
-            async with bot.http.get(bot.base_url + "/metrics") as response:
-                return await response.text()
-
         await until(lambda: _depth_is_zero(bot))
-        await until(lambda: _shows(metrics(), "lifeline_outbox_depth 0.0"))
-        text = await metrics()
-        assert "lifeline_outbox_oldest_seconds 0.0" in text
+        done = await scrape(bot)
 
-
-async def _shows(page: object, line: str) -> bool:
-    return line in await page  # type: ignore[misc]
+    assert value(waiting["lifeline_outbox_depth"], "lifeline_outbox_depth") == 1
+    assert value(waiting["lifeline_outbox_oldest_seconds"], "lifeline_outbox_oldest_seconds") > 0
+    assert value(done["lifeline_outbox_depth"], "lifeline_outbox_depth") == 0
+    assert value(done["lifeline_outbox_oldest_seconds"], "lifeline_outbox_oldest_seconds") == 0
