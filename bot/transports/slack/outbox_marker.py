@@ -37,13 +37,29 @@ async def find_outbox_message(delivery: SlackDelivery, channel: str, key: str) -
         except DeliveryFailed as failure:
             log.warning("slack.outbox_history_unreadable", channel=channel, reason=failure.reason)
             return None
-        for message in page.get("messages") or []:
-            payload = (message.get("metadata") or {}).get("event_payload") or {}
-            if message.get("metadata", {}).get("event_type") == EVENT_TYPE and (
-                payload.get("outbox") == key
-            ):
-                return str(message["ts"])
-        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-        if cursor is None:
+        found = marked_message(page.get("messages"), key)
+        if found is not None:
+            return found
+        following = page.get("response_metadata")
+        cursor = str(following.get("next_cursor") or "") if isinstance(following, dict) else ""
+        if not cursor:
             return None
+    return None
+
+
+def marked_message(messages: Any, key: str) -> str | None:
+    """The ts of the first message carrying the outbox mark `key`. Slack's answer is outside
+    input: anything not shaped like a marked message is passed over, never an error."""
+    if not isinstance(messages, list):
+        return None
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        metadata = message.get("metadata")
+        if not isinstance(metadata, dict) or metadata.get("event_type") != EVENT_TYPE:
+            continue
+        payload = metadata.get("event_payload")
+        ts = message.get("ts")
+        if isinstance(payload, dict) and payload.get("outbox") == key and isinstance(ts, str):
+            return ts
     return None
