@@ -61,7 +61,19 @@ class Owner(Protocol):
 
     async def finished(
         self, message: OutboxMessage, failures: list[DeliveryFailed], total: int
-    ) -> None: ...
+    ) -> list[Target]:
+        """Messages that follow from how it went (a failure report to the sender), sent once
+        as part of the same entry."""
+        ...
+
+
+def fixed(reply: Reply) -> Callable[[], Awaitable[Reply]]:
+    """A target's render for a message that does not change with time."""
+
+    async def render() -> Reply:
+        return reply
+
+    return render
 
 
 def consumer_name() -> str:
@@ -199,7 +211,8 @@ class Deliverer:
                 *(self._send(entry, owner, target, marks.get(target.id)) for target in targets)
             )
             failures = [failure for failure in results if failure is not None]
-            await owner.finished(entry.message, failures, len(targets))
+            for follow_up in await owner.finished(entry.message, failures, len(targets)):
+                await self._send(entry, owner, follow_up, marks.get(follow_up.id))
             await self._outbox.finish(entry.id)
         except Exception:
             log.exception("outbox.entry_failed", entry=entry.id)  # the lease brings it back

@@ -19,12 +19,13 @@ from bot.domain.facility import FacilityConfig
 from bot.domain.outbox import OutboxMessage
 from bot.domain.reply import Reply
 from bot.services.coalesced_edits import CoalescedEdits
-from bot.services.deliverer import Target
+from bot.services.deliverer import Target, fixed
 from bot.storage.store import Store
 from bot.views.broadcast import broadcast_reply
 
 log = structlog.get_logger(__name__)
 EVENTS = (BroadcastAcked,)
+REPORT = "report"  # the label of the follow-up to the sender
 
 
 class Broadcaster:
@@ -86,6 +87,8 @@ class Broadcaster:
         return render
 
     async def delivered(self, message: OutboxMessage, target: Target, ref: MessageRef) -> None:
+        if target.label == REPORT:
+            return
         broadcast_id = str(message.payload["broadcast"])
         await self._store.broadcasts.save_copy(broadcast_id, ref)
         sent_with = self._rendered.pop((broadcast_id, target.id), None)
@@ -95,24 +98,20 @@ class Broadcaster:
 
     async def finished(
         self, message: OutboxMessage, failures: list[DeliveryFailed], total: int
-    ) -> None:
+    ) -> list[Target]:
+        """The report to the sender of the channels it did not reach, if any: the deliverer
+        sends it once, like the copies."""
         broadcast_id = str(message.payload["broadcast"])
         for key in [key for key in self._rendered if key[0] == broadcast_id]:
             del self._rendered[key]  # copies that failed after rendering
         broadcast = await self._store.broadcasts.get(broadcast_id)
         if broadcast is None:
-            return
+            return []
         log.info("broadcast.delivered", broadcast=broadcast.id, copies=total - len(failures),
                  failed=len(failures))  # fmt: skip
-        if failures:
-            await self._report(broadcast, failures, total)
-
-    async def _report(
-        self, broadcast: Broadcast, failures: list[DeliveryFailed], total: int
-    ) -> None:
-        transport = self._transports.get(broadcast.sender.transport)
-        if transport is None or broadcast.origin_channel is None:
-            return
+        origin = broadcast.origin_channel
+        if not failures or origin is None or broadcast.sender.transport not in self._transports:
+            return []
         missed = "; ".join(f"{f.transport} {f.channel} ({f.reason})" for f in failures)
         report = Reply(
             title=f"{broadcast.id} did not reach every channel",
@@ -121,12 +120,7 @@ class Broadcaster:
                 "Reach those teams another way (phone, runner) or fix the channel and resend.",
             ],
         )
-        try:
-            await transport.post(broadcast.origin_channel, report)
-        except DeliveryFailed as failure:
-            log.error(
-                "broadcast.report_not_delivered", broadcast=broadcast.id, reason=failure.reason
-            )
+        return [Target(broadcast.sender.transport, origin, fixed(report), label=REPORT)]
 
     # Counts ----------------------------------------------------------------------------------
 

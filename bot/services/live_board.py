@@ -80,10 +80,11 @@ class LiveBoard:
 
     async def finished(
         self, message: OutboxMessage, failures: list[DeliveryFailed], total: int
-    ) -> None:
+    ) -> list[Target]:
         for failure in failures:
             log.error("board.not_posted", transport=failure.transport, channel=failure.channel,
                       reason=failure.reason)  # fmt: skip
+        return []
 
     def refresh(self, incident_id: str) -> None:
         """Mark the board changed; it is edited at most once per interval, last edit exact."""

@@ -6,7 +6,7 @@ incident channel (or where the commander asked). Reminders are scheduled jobs in
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +17,7 @@ from bot.domain.department_state import effective_state
 from bot.domain.facility import Department, FacilityConfig
 from bot.domain.models import Incident, State
 from bot.domain.outbox import OutboxMessage, rollcall_asks
-from bot.domain.reply import Reply
-from bot.services.deliverer import Target
+from bot.services.deliverer import Target, fixed
 from bot.storage.store import Store
 from bot.views.rollcall import ask_reply, missing_reply
 
@@ -84,7 +83,7 @@ class RollCaller:
                 channel = dept.channel_on(name)
                 if channel:
                     ask = ask_reply(dept, incident, reminder)
-                    targets.append(Target(name, channel, _fixed(ask), label=f"ask {dept.id}"))
+                    targets.append(Target(name, channel, fixed(ask), label=f"ask {dept.id}"))
                 else:
                     unreachable.append(dept)
             channel = self._facility.channels.incident_on(
@@ -92,7 +91,7 @@ class RollCaller:
             )
             if unreachable and channel:
                 missing = missing_reply(unreachable, incident, reminder)
-                targets.append(Target(name, channel, _fixed(missing), label="missing"))
+                targets.append(Target(name, channel, fixed(missing), label="missing"))
         return targets
 
     async def delivered(self, message: OutboxMessage, target: Target, ref: MessageRef) -> None:
@@ -100,9 +99,10 @@ class RollCaller:
 
     async def finished(
         self, message: OutboxMessage, failures: list[DeliveryFailed], total: int
-    ) -> None:
+    ) -> list[Target]:
         for failure in failures:
             log.error("rollcall.not_delivered", channel=failure.channel, reason=failure.reason)
+        return []
 
     async def remind(self, job: dict[str, Any]) -> datetime | None:
         """The scheduled reminder: ask again whoever is still missing; stop when nobody is or
@@ -124,10 +124,3 @@ class RollCaller:
         next_due = self._clock() + self._facility.rollcall_interval
         await self._store.outbox.enqueue_rescheduled(owed, job, next_due)
         return next_due
-
-
-def _fixed(reply: Reply) -> Callable[[], Awaitable[Reply]]:
-    async def render() -> Reply:
-        return reply
-
-    return render

@@ -110,3 +110,38 @@ async def test_outbox_depth_and_age_are_metrics(redis: Redis, redis_server: Embe
     assert value(waiting["lifeline_outbox_oldest_seconds"], "lifeline_outbox_oldest_seconds") > 0
     assert value(done["lifeline_outbox_depth"], "lifeline_outbox_depth") == 0
     assert value(done["lifeline_outbox_oldest_seconds"], "lifeline_outbox_oldest_seconds") == 0
+
+
+async def test_the_failure_report_of_a_taken_over_entry_reaches_the_sender_once(
+    redis: Redis, redis_server: EmbeddedRedis
+) -> None:
+    async with running_bot(redis_server, facility_with(("CB1",)), **FAST_LEASE) as bot:
+        await bot.slash("/incident", "start Teams outage", channel="CCMD")
+        await bot.settle()
+        outbox, slack = bot.lifeline.store.outbox, bot.slack
+        await bot.lifeline.deliverer.stop()
+        await bot.slash("/broadcast", "Use paper orders", channel="CCMD")
+        await bot.settle()
+        # The dead process: CB1 failed, the other two copies sent, the report posted to the
+        # sender but not yet marked sent.
+        [entry] = await outbox.claim_new("dead-process", 10)
+        await outbox.mark(entry.id, "slack CB1", Mark("failed", "dead-process", reason="gone"))
+        for channel in ("CINC", "CCMD"):
+            copy = Reply(title="B-1 · NORMAL · General Message")
+            ref = await slack.post(channel, copy, key=f"{entry.id} slack {channel}")
+            await outbox.mark(
+                entry.id, f"slack {channel}", Mark("sent", "dead", ref.message_id, channel)
+            )
+        report = Reply(title="B-1 did not reach every channel")
+        await outbox.mark_sending(entry.id, "slack CCMD report", "dead-process")
+        await slack.post("CCMD", report, key=f"{entry.id} slack CCMD report")
+
+        await bot.lifeline.deliverer.start()
+        await until(lambda: _depth_is_zero(bot))
+        await bot.settle()
+
+        reports = bot.stub.copies_in("CCMD", "did not reach every channel")
+        assert len(reports) == 1
+        assert copies_in(bot, "CB1") == []  # failed is final: reported, not retried
+        assert [len(copies_in(bot, c)) for c in ("CINC", "CCMD")] == [1, 1]
+        assert len(await bot.lifeline.store.broadcasts.copies("B-1")) == 2

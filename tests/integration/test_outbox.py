@@ -84,7 +84,7 @@ class Failing:
 
     async def finished(
         self, message: OutboxMessage, failures: list[DeliveryFailed], total: int
-    ) -> None:
+    ) -> list[Target]:
         raise AssertionError("never finished")
 
 
