@@ -32,7 +32,7 @@ from bot.storage.outbox import Mark, Outbox, OutboxEntry
 
 log = structlog.get_logger(__name__)
 CONCURRENCY_PER_TRANSPORT = 8
-ENTRIES_AT_ONCE = 4
+ENTRIES_AT_ONCE = 4  # claimed per read; a pass reads until nothing new is left
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,7 @@ class Deliverer:
         self._in_hand: dict[str, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._stopping = False
+        self._group_ready = False
         self._tasks: list[asyncio.Task[None]] = []
 
     # Lifecycle -------------------------------------------------------------------------------
@@ -143,8 +144,6 @@ class Deliverer:
     async def idle(self) -> None:
         while self._in_hand:
             await asyncio.gather(*list(self._in_hand.values()), return_exceptions=True)
-
-    _group_ready = False
 
     async def _ensure_group_once(self) -> None:
         if not self._group_ready:
