@@ -11,7 +11,7 @@ import asyncio
 import itertools
 import json
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +63,9 @@ class SlackApiStub:
     users: dict[str, str] = field(default_factory=dict)  # user id → display name
     outside: set[str] = field(default_factory=set)  # public channels the bot is not a member of
     delays: dict[str, float] = field(default_factory=dict)  # method → seconds before answering
+    arrived: Counter[str] = field(
+        default_factory=Counter
+    )  # method → calls received, answered or not
     calls: list[Call] = field(default_factory=list)
     invalid: list[tuple[Call, str]] = field(default_factory=list)
     messages: dict[tuple[str, str], Message] = field(default_factory=dict)
@@ -156,6 +159,7 @@ class SlackApiStub:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await _params(request)
+        self.arrived[method] += 1  # before any delay: calls in flight are seen
         if method in self.delays:
             await asyncio.sleep(self.delays[method])
         auth = request.headers.get("Authorization", "")

@@ -81,11 +81,12 @@ async def test_a_copy_posted_after_an_ack_shows_the_count_and_every_copy_converg
     async with running_bot(redis_server, facility_with(targets), users=users) as bot:
         await bot.slash("/incident", "start Teams outage", channel="CCMD")
         await bot.settle()
-        # 14 copies, 8 at a time: the ack lands while the first 8 are in flight, so the last 6 are
-        # rendered after it (1.5 s leaves room for a slow ack on a busy machine).
+        # 14 copies, 8 at a time: the ack lands while the first 8 are in flight (held 1.5 s by
+        # the stand-in), so the last 6 are rendered after it.
         bot.stub.delays["chat.postMessage"] = 1.5
+        before = bot.stub.arrived["chat.postMessage"]
         await bot.slash("/broadcast", "Use paper orders", channel="CCMD")
-        await until(lambda: any("B-1" in c.text for c in bot.stub.calls_to("chat.postMessage")))
+        await until(lambda: bot.stub.arrived["chat.postMessage"] >= before + 8)  # 8 in flight
         await bot.slash("/lifeline", "ack B-1", user="U2", channel="CB0")
         await bot.settle()
 
