@@ -60,6 +60,13 @@ TransportFactory = Callable[[Core], Transport]
 
 
 @runtime_checkable
+class ReportsDegraded(Protocol):
+    """A transport that can work but slowly (rate-limited): `degraded()` says why, else None."""
+
+    def degraded(self) -> str | None: ...
+
+
+@runtime_checkable
 class ServesHttp(Protocol):
     """A transport that receives over the bot's own HTTP server (Slack in HTTP mode)."""
 
@@ -114,6 +121,16 @@ class Lifeline:
             with contextlib.suppress(StoreUnavailable):
                 self.metrics.outbox(*await self.store.outbox.depth())
         return results
+
+    def degraded(self) -> dict[str, str]:
+        """What works, but not as it should (shown by /readyz without making it fail)."""
+        found: dict[str, str] = {}
+        for name, transport in self.transports.items():
+            if isinstance(transport, ReportsDegraded):
+                reason = transport.degraded()
+                if reason:
+                    found[name] = reason
+        return found
 
     async def close(self) -> None:
         if self.board_page is not None:
@@ -244,5 +261,13 @@ def matrix_transport(core: Core) -> Transport:
     from bot.transports.matrix import MatrixConfig, MatrixTransport
 
     config = MatrixConfig.from_settings(core.settings, core.tuning)
-    # A ✅ reaction on a broadcast's copy acknowledges it: the store says which broadcast.
-    return MatrixTransport(config, core.router, core.metrics, broadcasts=core.store)
+    # A ✅ reaction on a broadcast's copy acknowledges it: the store says which broadcast; the
+    # commander hears about rate limits and missing power levels in the incident room.
+    return MatrixTransport(
+        config,
+        core.router,
+        core.metrics,
+        broadcasts=core.store,
+        incidents=core.store,
+        incident_room=core.facility.channels.incident_on("matrix"),
+    )

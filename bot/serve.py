@@ -37,7 +37,9 @@ async def serve(lifeline: Lifeline) -> None:
     """Runs until a signal; the caller closes `lifeline` afterwards."""
     settings = lifeline.settings
     hooks = [lifeline.board_page.on_shutdown] if lifeline.board_page else []
-    web_app = create_web_app(lifeline.ready, lifeline.metrics, lifeline.http_routes(), hooks)
+    web_app = create_web_app(
+        lifeline.ready, lifeline.metrics, lifeline.http_routes(), hooks, degraded=lifeline.degraded
+    )
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     try:

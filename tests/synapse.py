@@ -1,8 +1,11 @@
 """A real Synapse homeserver for the Matrix tests: SQLite, loopback only, federation off.
 
-Started once per session (`synapse` fixture in tests/e2e/conftest.py). Rate limits are relaxed so
-tests run fast; a test that needs `M_LIMIT_EXCEEDED` sets a per-user override through the admin
-API, so Synapse itself enforces it.
+Started once per session (`synapse` fixture in tests/e2e/conftest.py). Messages keep Synapse's
+default limit (`rc_message`: 0.2/s, burst 10), as on a stock homeserver: the bot must cope with
+it. The other limits (registration, logins, joins, invites, room creation) are relaxed, because the
+fixtures create users and rooms far faster than people do. A test that needs other message
+limits sets a per-user override through the admin API (`limit_messages`, `unlimit_messages`), so
+Synapse itself enforces them.
 """
 
 from __future__ import annotations
@@ -77,7 +80,6 @@ class SynapseServer:
         log_config = self.directory / "log.yaml"
         log_config.write_text(LOG_CONFIG.replace("%(log)s", str(self.log_path)))
         rate_limits: dict[str, Any] = {
-            "rc_message": UNLIMITED,
             "rc_registration": UNLIMITED,
             "rc_registration_token_validity": UNLIMITED,
             "rc_login": {
@@ -218,6 +220,10 @@ class SynapseServer:
         path = f"/_synapse/admin/v1/users/{user_id}/override_ratelimit"
         body = {"messages_per_second": per_second, "burst_count": burst_count}
         await self.request("POST", path, self.admin, body)
+
+    async def unlimit_messages(self, user_id: str) -> None:
+        """Exempt `user_id` from message rate limits, as an admin would exempt the bot."""
+        await self.limit_messages(user_id, per_second=0, burst_count=0)
 
     async def request(
         self, method: str, path: str, user: MatrixUser, body: dict[str, Any] | None = None

@@ -55,8 +55,9 @@ class Transport(Protocol):
         metadata in the channel's recent history); None when not found or not knowable."""
         ...
 
-    async def update(self, ref: MessageRef, reply: Reply) -> None:
-        """Edit a message in place. Raises DeliveryFailed."""
+    async def update(self, ref: MessageRef, reply: Reply, *, notify: bool = False) -> None:
+        """Edit a message in place. `notify` says the message was posted notifying (an urgent
+        copy): the edit keeps its look, without notifying again. Raises DeliveryFailed."""
         ...
 
     async def canonical(self, channel: str) -> str:

@@ -42,12 +42,23 @@ class Reply(BaseModel):
     fields: list[ReplyField] = Field(default_factory=list)
     table: Table | None = None
     footer: str = ""
+    # A command the footer invites the reader to type (`ack B-1`); each transport shows it as
+    # typed there (`!ack B-1` on Matrix) after the footer, via `footer_line`.
+    footer_command: str = ""
     actions: list[Action] = Field(default_factory=list)
     ephemeral: bool = False
     outcome: Outcome = "ok"
     # When this answers a button press: replace the message the button was on (a checklist that
     # ticks in place) instead of posting a new one. Transports without editing post it instead.
     edit_source: bool = False
+
+    def footer_line(self, command_prefix: str = "") -> str:
+        """The footer with its command as typed on a transport whose commands start with
+        `command_prefix`."""
+        if not self.footer_command:
+            return self.footer
+        invite = f"reply {command_prefix}{self.footer_command}"
+        return f"{self.footer} · {invite}" if self.footer else invite
 
     @classmethod
     def error(cls, message: str, *, usage: str | None = None, denied: bool = False) -> Reply:

@@ -73,6 +73,18 @@ class Metrics:
             ["what"],
             registry=r,
         )
+        self._throttled = Gauge(
+            "lifeline_throttled",
+            "1 while a chat platform is rate-limiting the bot (within the last minute), else 0.",
+            ["transport"],
+            registry=r,
+        )
+        self._send_queue = Gauge(
+            "lifeline_send_queue",
+            "Messages waiting for the transport's send budget, by transport.",
+            ["transport"],
+            registry=r,
+        )
         ProcessCollector(registry=r)  # process_resident_memory_bytes, cpu seconds, open fds
 
     def command(self, transport: str, name: str, outcome: str, seconds: float) -> None:
@@ -86,6 +98,12 @@ class Metrics:
         self._retries.labels(transport, reason).inc()
         if reason == "rate_limited":
             self._rate_limit_wait.labels(transport).inc(wait)
+
+    def throttled(self, transport: str, throttled: bool) -> None:
+        self._throttled.labels(transport).set(1 if throttled else 0)
+
+    def send_queue(self, transport: str, waiting: int) -> None:
+        self._send_queue.labels(transport).set(waiting)
 
     def redis_reachable(self, up: bool) -> None:
         self._redis_up.set(1 if up else 0)

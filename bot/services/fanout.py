@@ -133,11 +133,11 @@ class Broadcaster:
         reply = self._copy(broadcast, await store.ack_count(broadcast_id))
         for ref in await store.copies(broadcast_id):
             if ref.transport in self._transports:
-                await self._update(ref, reply)
+                await self._update(ref, reply, notify=broadcast.priority == "urgent")
 
-    async def _update(self, ref: MessageRef, reply: Reply) -> None:
+    async def _update(self, ref: MessageRef, reply: Reply, *, notify: bool) -> None:
         try:
-            await self._transports[ref.transport].update(ref, reply)
+            await self._transports[ref.transport].update(ref, reply, notify=notify)
         except DeliveryFailed as failure:
             log.error("broadcast.count_not_updated", channel=ref.channel, reason=failure.reason)
 

@@ -107,7 +107,7 @@ class ConsoleTransport:
             self._write(f"{heading}\n{render_text(reply)}\n\n")
         return MessageRef(self.name, channel, uuid.uuid4().hex)
 
-    async def update(self, ref: MessageRef, reply: Reply) -> None:
+    async def update(self, ref: MessageRef, reply: Reply, *, notify: bool = False) -> None:
         """A terminal cannot edit what it printed; `broadcast B-<n>` shows current counts."""
 
     async def find(self, channel: str, key: str) -> MessageRef | None:

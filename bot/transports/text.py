@@ -24,8 +24,8 @@ def render_text(reply: Reply) -> str:
     parts += reply.lines
     if reply.actions:
         parts.append("Actions: " + " | ".join(action_commands(reply.actions)))
-    if reply.footer:
-        parts.append(reply.footer)
+    if reply.footer or reply.footer_command:
+        parts.append(reply.footer_line())
     return "\n".join(parts)
 
 

@@ -25,5 +25,6 @@ def broadcast_reply(broadcast: Broadcast, acks: int, tz: ZoneInfo, now: datetime
         fields=fields,
         lines=[broadcast.text],
         actions=[Action(label="Acknowledge", command=f"ack {broadcast.id}", style="primary")],
-        footer=f"Acknowledged by {acks} · reply ack {broadcast.id}",
+        footer=f"Acknowledged by {acks}",
+        footer_command=f"ack {broadcast.id}",
     )

@@ -24,14 +24,25 @@ WAIT = 15.0
 
 class StaffClient:
     """A person on the homeserver: sends messages with a real nio client and sees what
-    arrives in their rooms (every event's raw JSON, in order)."""
+    arrives in their rooms (every event's raw JSON, in order). With `crypto_store` it is an
+    e2e-capable client like Element (its own device keys, in that directory): it encrypts in
+    encrypted rooms, and what it decrypted is in the timeline as plaintext, its id in
+    `decrypted`."""
 
-    def __init__(self, synapse: SynapseServer, user: MatrixUser) -> None:
+    def __init__(
+        self, synapse: SynapseServer, user: MatrixUser, crypto_store: Path | None = None
+    ) -> None:
         self.synapse = synapse
         self.user = user
-        self.client = AsyncClient(synapse.url, user.user_id, config=AsyncClientConfig())
+        config = AsyncClientConfig(encryption_enabled=crypto_store is not None)
+        store = ""
+        if crypto_store is not None:
+            crypto_store.mkdir(parents=True, exist_ok=True)
+            store = str(crypto_store)
+        self.client = AsyncClient(synapse.url, user.user_id, store_path=store, config=config)
         self.client.restore_login(user.user_id, user.device_id, user.access_token)
         self.timeline: dict[str, list[Event]] = {}
+        self.decrypted: set[str] = set()
         self._since: str | None = None
 
     @property
@@ -82,9 +93,24 @@ class StaffClient:
         )
 
     async def send_event(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
-        response = await self.client.room_send(room_id, event_type, content)
+        if self.client.olm is not None:
+            await self._keep_keys()
+        response = await self.client.room_send(
+            room_id, event_type, content, ignore_unverified_devices=True
+        )
         assert not isinstance(response, ErrorResponse), response
         return str(response.event_id)
+
+    async def _keep_keys(self) -> None:
+        """What Element does after each sync: upload, query and claim keys."""
+        client = self.client
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
+        await client.send_to_device_messages()
 
     async def react(self, room_id: str, event_id: str, key: str) -> str:
         content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
@@ -94,10 +120,16 @@ class StaffClient:
         response = await self.client.sync(timeout=timeout_ms, since=self._since)
         assert not isinstance(response, ErrorResponse), response
         self._since = response.next_batch
+        if self.client.olm is not None:
+            await self._keep_keys()
         for room_id, info in response.rooms.join.items():
-            self.timeline.setdefault(room_id, []).extend(
-                event.source for event in info.timeline.events
-            )
+            for event in info.timeline.events:
+                if getattr(event, "decrypted", False):
+                    self.decrypted.add(event.event_id)
+                    source = {**event.source, "event_id": event.event_id, "sender": event.sender}
+                    self.timeline.setdefault(room_id, []).append(source)
+                else:
+                    self.timeline.setdefault(room_id, []).append(event.source)
 
     async def wait_for(
         self, room_id: str, matches: Callable[[Event], bool], timeout: float = WAIT

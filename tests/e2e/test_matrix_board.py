@@ -71,7 +71,7 @@ async def test_the_board_is_posted_pinned_and_edited_in_place_after_a_checkin(
     assert [e["event_id"] for e in boards] == [board["event_id"]]
 
 
-async def test_without_power_to_pin_the_board_still_posts_and_updates(
+async def test_without_power_to_pin_the_board_still_posts_and_updates_and_the_commander_is_told(
     matrix: MatrixWorld,
 ) -> None:
     runner = await matrix.started_bot()
@@ -87,10 +87,30 @@ async def test_without_power_to_pin_the_board_still_posts_and_updates(
         room, lambda e: e["content"].get("m.relates_to", {}).get("event_id") == board["event_id"]
     )
 
+    told = await matrix.alice.wait_for(
+        room, lambda e: e["content"].get("body", "").startswith("alice")
+        and "lacks permissions" in e["content"]["body"]
+    )  # fmt: skip
+    await matrix.alice.send(room, "!status lab down")  # a second edit: not told again
+    await matrix.alice.wait_for(
+        room, lambda e: "DOWN" in e["content"].get("m.new_content", {}).get("body", "")
+    )
+    await runner.settle()
+
     assert "<td>🟢 Laboratory</td><td>UP</td>" in edit["content"]["m.new_content"]["formatted_body"]
-    [skipped] = [entry for entry in logs if entry["event"] == "matrix.not_pinned"]
-    assert skipped["room"] == room
-    assert skipped["reason"].startswith("pin: M_FORBIDDEN")
+    assert told["content"]["msgtype"] == "m.text"
+    assert told["content"]["m.mentions"] == {"user_ids": [matrix.alice.user_id]}
+    assert told["content"]["body"] == (
+        f"{matrix.alice.user.localpart}: Lifeline lacks permissions in some rooms\n"
+        f"The board can't be pinned in: {room}\n"
+        f"Fix: in each of these rooms, give {bot} power level 50 (Moderator) "
+        "(Room settings → Roles & Permissions)."
+    )
+    notices = [e for e in matrix.alice.events_from(room, bot) if "lacks permissions" in
+               e["content"].get("body", "")]  # fmt: skip
+    assert len(notices) == 1
+    # It did not even try to pin: it knew its power level from the room's state.
+    assert not [entry for entry in logs if entry["event"] == "matrix.not_pinned"]
 
 
 async def test_the_board_goes_to_the_incident_room_configured_by_alias(

@@ -1,5 +1,6 @@
-"""Broadcasts on Matrix: the copy reaches the room (an urgent one pings it), and a ✅ reaction on
-it acknowledges, once per person, like `!ack B-1`."""
+"""Broadcasts on Matrix: the copy reaches the room (an urgent one pings it, through every edit), and
+a ✅, ✔️ or 👍 reaction on it acknowledges, once per person, like `!ack B-1`; the bot confirms
+with its own ✅."""
 
 from __future__ import annotations
 
@@ -27,9 +28,12 @@ async def test_a_check_mark_on_a_broadcast_acknowledges_it_once_per_person(
     )
     with capture_logs() as logs:
         await matrix.mallory.react(room, copy["event_id"], "✅")  # not an allowed user
-        await matrix.bob.react(room, copy["event_id"], "👍")  # not an acknowledgement
-        await matrix.bob.react(room, copy["event_id"], "✅\ufe0f")
-        await matrix.bob.react(room, copy["event_id"], "✅")  # twice: counts once
+        await matrix.bob.react(room, copy["event_id"], "🎉")  # not an acknowledgement
+        await matrix.bob.react(room, copy["event_id"], "👍")  # Element's first quick reaction
+        await matrix.bob.react(room, copy["event_id"], "✅\ufe0f")  # again: counts once
+        await matrix.bob.react(room, copy["event_id"], "✔️")
+        confirmed = await matrix.bob.wait_for(room, lambda e: e["type"] == "m.reaction"
+                                              and e["sender"] == bot)  # fmt: skip
         typed = await matrix.alice.send(room, "!ack B-1")
         await matrix.alice.reply_to(room, typed)
     count = await matrix.alice.wait_for(
@@ -39,6 +43,17 @@ async def test_a_check_mark_on_a_broadcast_acknowledges_it_once_per_person(
 
     assert copy["content"]["msgtype"] == "m.text"
     assert copy["content"]["m.mentions"] == {"room": True}
+    assert copy["content"]["body"].endswith("Acknowledged by 0 · reply !ack B-1")
+    assert confirmed["content"]["m.relates_to"] == {
+        "rel_type": "m.annotation", "event_id": copy["event_id"], "key": "✅",
+    }  # fmt: skip
+    # The edit keeps the urgent look (m.text, @room, mentions) and pings nobody again.
+    new = count["content"]["m.new_content"]
+    assert (new["msgtype"], new["m.mentions"]) == ("m.text", {"room": True})
+    assert new["body"].startswith("@room B-1")
+    assert new["body"].endswith("Acknowledged by 2 · reply !ack B-1")
+    assert count["content"]["msgtype"] == "m.text"
+    assert count["content"]["m.mentions"] == {}
     acks = await matrix.store.broadcasts.acks("B-1")
     assert sorted(acks) == sorted([matrix.alice.user_id, matrix.bob.user_id])
     assert acks[matrix.bob.user_id].channel == room
@@ -50,15 +65,18 @@ async def test_a_check_mark_on_a_broadcast_acknowledges_it_once_per_person(
     assert commands == [
         (matrix.bob.user_id, "ack", "recorded"),
         (matrix.bob.user_id, "ack", "ok"),  # "you already acknowledged": no reply posted
+        (matrix.bob.user_id, "ack", "ok"),
         (matrix.alice.user_id, "ack", "recorded"),
     ]
+    reactions = [e for e in matrix.alice.events_from(room, bot) if e["type"] == "m.reaction"]
+    assert len(reactions) == 1  # one confirmation per copy
     answers = [
         e
         for e in matrix.alice.events_from(room, bot)
         if e["content"].get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
         == copy["event_id"]
     ]
-    assert answers == []  # a reaction is acknowledged quietly: the ✅ is the visible answer
+    assert answers == []  # a reaction is answered by a reaction, not a message
 
 
 async def test_an_incident_room_named_by_alias_gets_one_copy_whose_count_is_kept(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.transports.matrix.config import MatrixConfig
-from bot.transports.matrix.transport import BroadcastDirectory, MatrixTransport
+from bot.transports.matrix.receiver import BroadcastDirectory
+from bot.transports.matrix.transport import MatrixTransport
 
 __all__ = ["BroadcastDirectory", "MatrixConfig", "MatrixTransport"]

@@ -1,5 +1,6 @@
-"""Logging in (password or token, device kept across restarts) and the sync loop that reconnects
-by itself and saves its position only after the events before it were handled."""
+"""Logging in (password or token, device kept across restarts, with its encryption keys) and the
+sync loop that reconnects by itself, keeps the keys up to date, and saves its position only after
+the events before it were handled."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from aiohttp import ClientConnectionError
 from nio import AsyncClient, AsyncClientConfig, LoginError, SyncError, WhoamiError
 
 from bot.transports.matrix.config import MatrixConfig
+from bot.transports.matrix.crypto import crypto_store, keep_keys
 from bot.transports.matrix.session import SavedLogin, SessionFiles, SyncPosition
 
 log = structlog.get_logger(__name__)
@@ -29,16 +31,18 @@ class HomeserverUnavailable(Exception):
 
 
 def new_client(config: MatrixConfig) -> Any:
-    """A nio client that gives up at once on 429 and connection errors: `rate.py` and the sync
-    loop do the waiting, with bounds and logs, instead of nio's silent endless retries."""
+    """A nio client that gives up at once on 429 and connection errors: the send budget and the
+    sync loop do the waiting, with bounds and logs, instead of nio's silent endless retries.
+    Encryption is on; its store (one SQLite file per device id) is under LIFELINE_DATA_DIR."""
     client_config = AsyncClientConfig(
         max_limit_exceeded=0,
         max_timeouts=0,
         request_timeout=30,
-        encryption_enabled=False,
+        encryption_enabled=True,
         store_sync_tokens=False,
     )
-    return AsyncClient(config.homeserver, config.user_id, config=client_config)
+    store = str(crypto_store(config.data_dir))
+    return AsyncClient(config.homeserver, config.user_id, store_path=store, config=client_config)
 
 
 async def log_in(client: Any, config: MatrixConfig, files: SessionFiles) -> str:
@@ -143,6 +147,7 @@ class SyncLoop:
             log.info("matrix.connected", homeserver=self._config.homeserver)
             self.connected = True
             self.failure = None
+        await keep_keys(self._client)  # new members' devices known before anything is sent
         await self._handler(response, self.position)
         self.position.next_batch = response.next_batch
         self._files.save_position(self.position)

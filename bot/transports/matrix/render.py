@@ -44,6 +44,24 @@ def render_content(reply: Reply, *, notify: bool = False) -> dict[str, Any]:
     return _fit(content)
 
 
+def mentioning(content: dict[str, Any], user_id: str, name: str) -> dict[str, Any]:
+    """`content` addressed to one person: an `m.text` that mentions only them (a pill in the
+    HTML, their id in `m.mentions`), so it notifies them and nobody else."""
+    link = f'<a href="https://matrix.to/#/{escape(user_id, quote=True)}">{_escape(name)}</a>'
+    return {
+        **content,
+        "msgtype": "m.text",
+        "body": f"{name}: {content['body']}",
+        "formatted_body": f"{link}: {content.get('formatted_body', _escape(content['body']))}",
+        "format": HTML_FORMAT,
+        "m.mentions": {"user_ids": [user_id]},
+    }
+
+
+def as_reaction(event_id: str, key: str) -> dict[str, Any]:
+    return {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
+
+
 def as_reply(content: dict[str, Any], event_id: str, thread: str | None) -> dict[str, Any]:
     """`content` as an answer to `event_id` (inside the thread `thread`, when there is one)."""
     relation: dict[str, Any] = {"m.in_reply_to": {"event_id": event_id}}
@@ -69,11 +87,13 @@ def as_edit(content: dict[str, Any], event_id: str) -> dict[str, Any]:
 
 
 def _plain(reply: Reply) -> str:
-    parts = [render_text(reply.model_copy(update={"actions": [], "footer": ""}))]
+    parts = [
+        render_text(reply.model_copy(update={"actions": [], "footer": "", "footer_command": ""}))
+    ]
     if reply.actions:
         parts.append("Reply with: " + " · ".join(_command(a.command) for a in reply.actions))
-    if reply.footer:
-        parts.append(reply.footer)
+    if reply.footer or reply.footer_command:
+        parts.append(reply.footer_line(COMMAND_PREFIX))
     return "\n".join(part for part in parts if part)
 
 
@@ -100,8 +120,8 @@ def _html(reply: Reply) -> str:
             f"<code>{_escape(_command(action.command))}</code>" for action in reply.actions
         )
         parts.append(f"Reply with: {commands}")
-    if reply.footer:
-        parts.append(f"<em>{_escape(reply.footer)}</em>")
+    if reply.footer or reply.footer_command:
+        parts.append(f"<em>{_escape(reply.footer_line(COMMAND_PREFIX))}</em>")
     return "<br>".join(parts)
 
 

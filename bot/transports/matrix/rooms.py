@@ -8,12 +8,6 @@ from typing import Any
 
 from nio import InviteMemberEvent
 
-ENCRYPTED_NOTICE = (
-    "This room is end-to-end encrypted, and Lifeline can't read encrypted messages, so it will "
-    "not see commands sent here. Use Lifeline from a room without encryption (IT can set one "
-    "up); nothing you type here reaches the incident log."
-)
-
 
 class RoomPolicy:
     """`MATRIX_ALLOWED_USERS` globs, like `@*:hospital.org`; with none set, only users of the

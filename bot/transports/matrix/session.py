@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,6 @@ class SyncPosition:
     """`next_batch` is saved only after every event before it was handled."""
 
     next_batch: str | None = None
-    warned_encrypted: list[str] = field(default_factory=list)
 
 
 class SessionFiles:
@@ -66,12 +65,8 @@ class SessionFiles:
 
     def load_position(self) -> SyncPosition:
         data = _read(self.sync_path) or {}
-        warned = data.get("warned_encrypted", [])
         batch = data.get("next_batch")
-        return SyncPosition(
-            next_batch=batch if isinstance(batch, str) else None,
-            warned_encrypted=[room for room in warned if isinstance(room, str)],
-        )
+        return SyncPosition(next_batch=batch if isinstance(batch, str) else None)
 
     def save_position(self, position: SyncPosition) -> None:
         _write(self.sync_path, asdict(position))

@@ -1,45 +1,34 @@
 """The Matrix transport: sync events → Commands → router → Replies as `m.notice`s, plus the
-post / edit / pin the live board and broadcasts use."""
+post / edit / pin the live board and broadcasts use. Every message goes through one send budget
+(answers first, then posts, then edits); encrypted rooms are read and written encrypted."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import hashlib
 import uuid
-from collections import OrderedDict
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
-from nio import (
-    MessageDirection,
-    ReactionEvent,
-    RoomMessageText,
-)
 
 from bot.dispatch.router import Router
 from bot.domain.delivery import DeliveryFailed, MessageRef
 from bot.domain.reply import Reply
 from bot.observability.metrics import Metrics
+from bot.transports.matrix.budget import Priority, SendBudget
 from bot.transports.matrix.client import SyncLoop, new_client
 from bot.transports.matrix.config import MatrixConfig
-from bot.transports.matrix.inbound import command_text, is_edit, to_command
+from bot.transports.matrix.notices import CommanderNotices, IncidentDirectory, exempt_call
 from bot.transports.matrix.rate import send_patiently
-from bot.transports.matrix.render import as_edit, as_reply, render_content
-from bot.transports.matrix.rooms import ENCRYPTED_NOTICE, RoomPolicy, after_own_join
-from bot.transports.matrix.session import SessionFiles, SyncPosition
+from bot.transports.matrix.receiver import ACK_REACTIONS, BroadcastDirectory, Receiver
+from bot.transports.matrix.render import as_edit, as_reaction, render_content
+from bot.transports.matrix.session import SessionFiles
 
+__all__ = ["ACK_REACTIONS", "BroadcastDirectory", "MatrixTransport"]
 log = structlog.get_logger(__name__)
-ACK_REACTIONS = frozenset({"✅", "✅\ufe0f"})
-REMEMBERED_EVENTS = 2000
 STOP_TIMEOUT = 10.0
-
-
-class BroadcastDirectory(Protocol):
-    """Which broadcast a posted message carries (the store, once broadcasts exist)."""
-
-    async def broadcast_for_message(self, transport: str, message_id: str) -> str | None: ...
+ROOM_SYNC_WAIT = 10.0  # seconds a send waits for a just-joined room to appear in a sync
+DUPLICATE_REACTION = "M_DUPLICATE_ANNOTATION"
 
 
 class MatrixTransport:
@@ -52,19 +41,23 @@ class MatrixTransport:
         metrics: Metrics,
         *,
         broadcasts: BroadcastDirectory | None = None,
+        incidents: IncidentDirectory | None = None,
+        incident_room: str | None = None,
     ) -> None:
         self.config = config
-        self._router = router
         self._metrics = metrics
-        # Where a ✅ reaction finds the broadcast it acknowledges; None: reactions are ignored.
-        self.broadcasts = broadcasts
         self._files = SessionFiles(config.data_dir)
-        self._policy = RoomPolicy(config.allowed_users, config.user_id)
         self._client: Any = None
         self._sync: SyncLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._aliases: dict[str, str] = {}
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._incident_room = incident_room
+        self.budget = SendBudget(config.retry, metrics, on_throttled=self._on_throttled)
+        self.notices = CommanderNotices(
+            config.user_id, incidents, self._incident_room_id, self._post_notice
+        )
+        # Where a ✅ reaction finds the broadcast it acknowledges; None: reactions are ignored.
+        self.receiver = Receiver(config, router, lambda: self._client, self, broadcasts)
 
     # Lifecycle -------------------------------------------------------------------------------
 
@@ -72,7 +65,7 @@ class MatrixTransport:
         """Returns at once: logging in and syncing go on in the background, retried until the
         homeserver answers, so Slack and the web server never wait on Matrix."""
         self._client = new_client(self.config)
-        self._sync = SyncLoop(self._client, self.config, self._files, self._on_sync)
+        self._sync = SyncLoop(self._client, self.config, self._files, self.receiver.on_sync)
         self._task = asyncio.create_task(self._sync.run(), name="matrix-sync")
 
     async def stop(self) -> None:
@@ -86,6 +79,8 @@ class MatrixTransport:
             except Exception:
                 log.exception("matrix.sync_crashed")
             self._task = None
+        await self.notices.settle()
+        await self.budget.close()
         if self._client is not None:
             await self._client.close()
             self._client = None
@@ -93,9 +88,24 @@ class MatrixTransport:
     async def ready(self) -> bool:
         return self._sync is not None and self._sync.connected
 
+    def degraded(self) -> str | None:
+        """Why Matrix works but slowly (the homeserver's rate limits), or None."""
+        throttled = self.budget.throttled()
+        self._metrics.throttled(self.name, throttled)
+        if not throttled:
+            return None
+        return (
+            f"rate limited by the homeserver (M_LIMIT_EXCEEDED); {self.budget.queued} messages "
+            f"queued; exempt the bot: {exempt_call(self.config.user_id)}"
+        )
+
     @property
     def device_id(self) -> str | None:
         return self._sync.device_id if self._sync else None
+
+    @property
+    def client(self) -> Any:
+        return self._client
 
     async def wait_synced(self, timeout: float = 30.0) -> None:
         """Until the first sync was handled (tests, and callers that need the rooms)."""
@@ -108,8 +118,12 @@ class MatrixTransport:
         self, channel: str, reply: Reply, *, notify: bool = False, key: str | None = None
     ) -> MessageRef:
         room_id = await self._room_id(channel)
+        if notify:
+            self._check_power(room_id, "ping")
         content = render_content(reply, notify=notify)
-        event_id = await self._send(room_id, content, "post", transaction_for(key))
+        event_id = await self._send(
+            room_id, content, "post", Priority.MESSAGE, transaction=transaction_for(key)
+        )
         return MessageRef(self.name, room_id, event_id)
 
     async def find(self, channel: str, key: str) -> MessageRef | None:
@@ -117,8 +131,11 @@ class MatrixTransport:
         homeserver de-duplicates for this login (the saved access token)."""
         return None
 
-    async def update(self, ref: MessageRef, reply: Reply) -> None:
-        await self._send(ref.channel, as_edit(render_content(reply), ref.message_id), "edit")
+    async def update(self, ref: MessageRef, reply: Reply, *, notify: bool = False) -> None:
+        """An urgent copy stays an `m.text` with `@room` (its new content); the edit itself
+        mentions nobody, so it does not ping again. A newer edit replaces a queued one."""
+        content = as_edit(render_content(reply, notify=notify), ref.message_id)
+        await self._send(ref.channel, content, "edit", Priority.EDIT, coalesce=ref.message_id)
 
     async def canonical(self, channel: str) -> str:
         """A room alias (`#incident:server`) as the room id its messages carry."""
@@ -126,9 +143,11 @@ class MatrixTransport:
 
     async def pin(self, ref: MessageRef) -> None:
         """Adds the message to the room's pinned events; needs the power to change room state,
-        and without it only logs why (the board still works, unpinned)."""
+        and without it the commander is told (the board still works, unpinned)."""
+        if not self._check_power(ref.channel, "pin"):
+            return
         try:
-            current = await self._call(
+            current = await self.request(
                 lambda: self._client.room_get_state_event(ref.channel, "m.room.pinned_events"),
                 ref.channel,
                 "read pins",
@@ -137,33 +156,95 @@ class MatrixTransport:
             pinned = list(getattr(current, "content", {}).get("pinned", []))
             if ref.message_id in pinned:
                 return
-            await self._call(
+            await self._queued(
                 lambda: self._client.room_put_state(
                     ref.channel, "m.room.pinned_events", {"pinned": [*pinned, ref.message_id]}
                 ),
                 ref.channel,
                 "pin",
+                Priority.EDIT,
             )
         except DeliveryFailed as failure:
             log.warning("matrix.not_pinned", room=ref.channel, reason=failure.reason)
 
+    async def answer(self, room_id: str, content: dict[str, Any]) -> None:
+        await self._send(room_id, content, "reply", Priority.ANSWER)
+
+    async def react(self, room_id: str, event_id: str, key: str) -> None:
+        await self._queued(
+            lambda: self._client.room_send(room_id, "m.reaction", as_reaction(event_id, key)),
+            room_id,
+            "react",
+            Priority.EDIT,
+            accept=(DUPLICATE_REACTION,),
+        )
+
+    def _check_power(self, room_id: str, what: str) -> bool:
+        """Whether the bot may pin (`pin`) or notify the room (`ping`) there, by the room's
+        power levels as last synced; when not, the commander is told (once per room)."""
+        room = self._client.rooms.get(room_id) if self._client is not None else None
+        if room is None:
+            return True
+        me, levels = self.config.user_id, room.power_levels
+        allowed = (
+            levels.can_user_send_state(me, "m.room.pinned_events")
+            if what == "pin"
+            else levels.can_user_notify(me, "room")
+        )
+        if not allowed:
+            self.notices.lacking_power(room_id, what)
+        return bool(allowed)
+
     async def _send(
-        self, room_id: str, content: dict[str, Any], action: str, transaction: str | None = None
+        self,
+        room_id: str,
+        content: dict[str, Any],
+        action: str,
+        priority: Priority,
+        coalesce: str | None = None,
+        transaction: str | None = None,
     ) -> str:
+        """Encrypted where the room is (trust on first use: see crypto.py)."""
+        await self._logged_in(room_id)
+        await self._known(room_id)
         transaction = transaction or uuid.uuid4().hex  # the same for every retry: posted once
-        response = await self._call(
-            lambda: self._client.room_send(room_id, "m.room.message", content, tx_id=transaction),
+        response = await self._queued(
+            lambda: self._client.room_send(
+                room_id,
+                "m.room.message",
+                content,
+                tx_id=transaction,
+                ignore_unverified_devices=True,
+            ),
             room_id,
             action,
+            priority,
+            coalesce=coalesce,
         )
         return str(response.event_id)
 
-    async def _call(
-        self, request: Any, room_id: str, action: str, accept: tuple[str, ...] = ()
+    async def _queued(
+        self,
+        call: Any,
+        room_id: str,
+        action: str,
+        priority: Priority,
+        *,
+        coalesce: str | None = None,
+        accept: tuple[str, ...] = (),
     ) -> Any:
         await self._logged_in(room_id)
+        return await self.budget.send(
+            priority, call, room=room_id, action=action, accept=accept, coalesce=coalesce
+        )
+
+    async def request(
+        self, call: Any, room_id: str, action: str, accept: tuple[str, ...] = ()
+    ) -> Any:
+        """A request that posts nothing (join, read state, resolve an alias): not budgeted."""
+        await self._logged_in(room_id)
         return await send_patiently(
-            request, self.config.retry, self._metrics, room=room_id, action=action, accept=accept
+            call, self.config.retry, self._metrics, room=room_id, action=action, accept=accept
         )
 
     async def _logged_in(self, room_id: str) -> None:
@@ -186,137 +267,41 @@ class MatrixTransport:
             reason = sync.failure or "not logged in yet"
             raise DeliveryFailed(self.name, room_id, f"not logged in to Matrix: {reason}")
 
+    async def _known(self, room_id: str) -> None:
+        """Whether a room is encrypted is known only once a sync brought it (a room joined a
+        moment ago); wait for that, briefly, rather than guess and maybe send in the clear."""
+        deadline = asyncio.get_running_loop().time() + ROOM_SYNC_WAIT
+        while self._client is not None and room_id not in self._client.rooms:
+            if asyncio.get_running_loop().time() > deadline:
+                raise DeliveryFailed(self.name, room_id, "the bot is not in this room")
+            await asyncio.sleep(0.05)
+
     async def _room_id(self, channel: str) -> str:
         """Rooms are configured by id (`!abc:server`) or alias (`#incident:server`)."""
         if not channel.startswith("#"):
             return channel
         if channel not in self._aliases:
-            response = await self._call(
+            response = await self.request(
                 lambda: self._client.room_resolve_alias(channel), channel, "resolve alias"
             )
             self._aliases[channel] = str(response.room_id)
         return self._aliases[channel]
 
-    # Inbound ---------------------------------------------------------------------------------
+    # The commander's notices -----------------------------------------------------------------
 
-    async def _on_sync(self, response: Any, position: SyncPosition) -> None:
-        for room_id, info in response.rooms.invite.items():
-            await self._guarded(self._on_invite(room_id, info.invite_state))
-        catching_up = position.next_batch is None
-        for room_id, info in response.rooms.join.items():
-            room = self._client.rooms.get(room_id)
-            if room is not None and room.encrypted and room_id not in position.warned_encrypted:
-                await self._guarded(self._warn_encrypted(room_id, position))
-            if catching_up:  # first start: earlier history is not for us to act on
-                continue
-            events = list(info.timeline.events)
-            if info.timeline.limited and info.timeline.prev_batch:
-                events = await self._missed(room_id, info.timeline.prev_batch, position) + events
-            for event in after_own_join(events, self.config.user_id):
-                await self._guarded(self._on_event(room, room_id, event, position))
+    def _on_throttled(self, retry_after: float) -> None:
+        self.notices.throttled()
 
-    async def _guarded(self, work: Any) -> None:
-        """One event's failure is logged and does not stop the others (or the sync position)."""
+    async def _incident_room_id(self) -> str | None:
+        if self._incident_room is None:
+            return None
         try:
-            await work
-        except Exception:
-            log.exception("matrix.event_failed")
+            return await self._room_id(self._incident_room)
+        except DeliveryFailed:
+            return None
 
-    async def _missed(self, room_id: str, gap_start: str, position: SyncPosition) -> list[Any]:
-        """Events the sync skipped after a long downtime: paged back to the saved position."""
-        missed: list[Any] = []
-        start: str | None = gap_start
-        for _ in range(self.config.gap_pages):
-            request = functools.partial(
-                self._client.room_messages,
-                room_id,
-                start=start,
-                end=position.next_batch,
-                direction=MessageDirection.back,
-                limit=100,
-            )
-            try:
-                page = await self._call(request, room_id, "catch up")
-            except DeliveryFailed as failure:
-                log.error("matrix.gap_not_filled", room=room_id, reason=failure.reason)
-                break
-            missed[:0] = reversed(page.chunk)
-            if not page.chunk or not page.end:
-                break
-            start = page.end
-        else:
-            log.error("matrix.gap_too_long", room=room_id, pages=self.config.gap_pages)
-        return missed
-
-    async def _on_invite(self, room_id: str, invite_state: list[Any]) -> None:
-        inviter = self._policy.inviter(invite_state)
-        if inviter is None or not self._policy.allows(inviter):
-            log.warning("matrix.invite_declined", room=room_id, inviter=inviter)
-            await self._client.room_leave(room_id)
-            return
-        response = await self._call(lambda: self._client.join(room_id), room_id, "join")
-        log.info("matrix.joined", room=response.room_id, inviter=inviter)
-
-    async def _warn_encrypted(self, room_id: str, position: SyncPosition) -> None:
-        position.warned_encrypted.append(room_id)  # saved with the position: said once
-        content = render_content(Reply(lines=[ENCRYPTED_NOTICE]))
-        await self._send(room_id, content, "encryption notice")
-        log.warning("matrix.encrypted_room", room=room_id)
-
-    def _first_time(self, event_id: str) -> bool:
-        if event_id in self._seen:
-            return False
-        self._seen[event_id] = None
-        if len(self._seen) > REMEMBERED_EVENTS:
-            self._seen.popitem(last=False)
-        return True
-
-    async def _on_event(self, room: Any, room_id: str, event: Any, position: SyncPosition) -> None:
-        sender = getattr(event, "sender", None)
-        if sender is None or sender == self.config.user_id or not self._first_time(event.event_id):
-            return
-        if event.source.get("type") == "m.room.encrypted":
-            if self._policy.allows(sender) and room_id not in position.warned_encrypted:
-                await self._warn_encrypted(room_id, position)
-            return
-        if isinstance(event, ReactionEvent):
-            await self._on_reaction(room, room_id, event)
-            return
-        # m.notice (other bots, ourselves) and emotes are other classes: never commands.
-        if not isinstance(event, RoomMessageText) or is_edit(event):
-            return
-        text = command_text(event.body)
-        if text is None:
-            return
-        if not self._policy.allows(sender):
-            log.info("matrix.ignored_sender", room=room_id, sender=sender)
-            return
-        name = room.user_name(sender) if room is not None else None
-        command = to_command(event, text, room_id, name)
-        reply = await self._router.handle(command)
-        content = as_reply(render_content(reply), event.event_id, command.thread)
-        try:
-            await self._send(room_id, content, "reply")
-        except DeliveryFailed as failure:
-            log.error("matrix.reply_failed", room=room_id, reason=failure.reason)
-
-    async def _on_reaction(self, room: Any, room_id: str, event: Any) -> None:
-        """✅ on a broadcast acknowledges it, as `ack <broadcast id>` would. Quiet when it
-        works (the reaction is the visible answer); a refusal is answered on the broadcast."""
-        if event.key not in ACK_REACTIONS or self.broadcasts is None:
-            return
-        if not self._policy.allows(event.sender):
-            return
-        broadcast_id = await self.broadcasts.broadcast_for_message(self.name, event.reacts_to)
-        if broadcast_id is None:
-            return
-        name = room.user_name(event.sender) if room is not None else None
-        reply = await self._router.handle(to_command(event, f"ack {broadcast_id}", room_id, name))
-        if reply.outcome in ("error", "denied"):
-            with contextlib.suppress(DeliveryFailed):
-                await self._send(
-                    room_id, as_reply(render_content(reply), event.reacts_to, None), "reply"
-                )
+    async def _post_notice(self, room_id: str, content: dict[str, Any]) -> None:
+        await self._send(room_id, content, "notice", Priority.ANSWER)
 
 
 def transaction_for(key: str | None) -> str | None:

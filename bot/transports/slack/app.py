@@ -228,7 +228,8 @@ class SlackTransport:
         assert first is not None  # render always gives at least one message
         return first
 
-    async def update(self, ref: MessageRef, reply: Reply) -> None:
+    async def update(self, ref: MessageRef, reply: Reply, *, notify: bool = False) -> None:
+        """Slack edits never notify; `notify` changes nothing here."""
         message = render_one(reply)
         await self.delivery.call(
             "chat.update", channel=ref.channel, ts=ref.message_id, **message.payload()

@@ -168,10 +168,11 @@ def _pieces(reply: Reply) -> list[_Piece]:
         pieces += _table(reply.table)
     pieces += _fields(reply.fields)
     pieces += _sections(reply.lines)
-    if reply.footer:
-        footer = fit(escape(reply.footer), MAX_CONTEXT_CHARS)
+    if reply.footer or reply.footer_command:
+        line = reply.footer_line()
+        footer = fit(escape(line), MAX_CONTEXT_CHARS)
         block = ContextBlock(elements=[MarkdownTextObject(text=footer)])
-        pieces.append(_Piece(block, len(footer), reply.footer))
+        pieces.append(_Piece(block, len(footer), line))
     pieces += _actions(reply.actions)
     return pieces
 
