@@ -48,6 +48,7 @@ class MatrixWorld:
     mallory: StaffClient
     facility: FacilityConfig
     runners: list[BotRunner] = field(default_factory=list)
+    clients: list[StaffClient] = field(default_factory=list)
 
     @property
     def allowed(self) -> str:
@@ -84,6 +85,15 @@ class MatrixWorld:
             "PUT", f"/_matrix/client/v3/directory/room/{quote(alias)}", self.alice.user,
             {"room_id": room_id},
         )  # fmt: skip
+
+    async def e2e_staff(self, prefix: str = "bob") -> StaffClient:
+        """A new allowed person (`bob…` matches MATRIX_ALLOWED_USERS) on an e2e-capable client
+        with its own device keys, like Element; closed with the others."""
+        user = self.synapse.register(prefix)
+        await self.synapse.unlimit_messages(user.user_id)
+        client = StaffClient(self.synapse, user, crypto_store=self.data_dir.parent / user.localpart)
+        self.clients.append(client)
+        return client
 
     async def started_bot(self, *, login: dict[str, Any] | None = None, **tuning: Any) -> BotRunner:
         runner = self.runner(login=login, **tuning)
@@ -132,5 +142,5 @@ async def matrix(
     finally:
         for runner in world.runners:
             await runner.stop()
-        for client in clients:
+        for client in [*clients, *world.clients]:
             await client.close()
