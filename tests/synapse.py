@@ -225,6 +225,13 @@ class SynapseServer:
         """Exempt `user_id` from message rate limits, as an admin would exempt the bot."""
         await self.limit_messages(user_id, per_second=0, burst_count=0)
 
+    async def default_limits(self, user_id: str) -> None:
+        """Remove `user_id`'s override: Synapse's default `rc_message` again, with a full
+        bucket (nothing sent while exempted was counted)."""
+        assert self.admin is not None
+        path = f"/_synapse/admin/v1/users/{user_id}/override_ratelimit"
+        await self.request("DELETE", path, self.admin)
+
     async def request(
         self, method: str, path: str, user: MatrixUser, body: dict[str, Any] | None = None
     ) -> dict[str, Any]:

@@ -61,7 +61,7 @@ class SendBudget:
         metrics: Metrics,
         *,
         concurrency: int = CONCURRENCY,
-        on_throttled: Callable[[float], None] | None = None,
+        on_throttled: Callable[[float], None] | None = None,  # on every M_LIMIT_EXCEEDED
     ) -> None:
         self._policy = policy
         self._metrics = metrics
@@ -207,7 +207,6 @@ class SendBudget:
     async def _rate_limited(self, job: _Job, response: Any) -> None:
         asked = (response.retry_after_ms or DEFAULT_RETRY_AFTER_MS) / 1000
         delay = min(asked, self._policy.max_retry_after)
-        first = not self.throttled()
         self.last_throttled = time.monotonic()
         self._metrics.throttled("matrix", True)
         if job.attempts >= self._policy.attempts or job.waited + delay > self._policy.max_wait:
@@ -229,7 +228,7 @@ class SendBudget:
             if job.futures and not all(future.done() for future in job.futures):
                 self._push(job)  # keeps its place: same priority and sequence
             self._changed.notify_all()
-        if first and self._on_throttled is not None:
+        if self._on_throttled is not None:
             self._on_throttled(delay)
 
     def _network_error(self, job: _Job, reason: str) -> float | None:

@@ -107,13 +107,18 @@ class CommanderNotices:
             log.exception("matrix.notice_failed")
 
     async def _tell_throttled(self) -> None:
+        """Called on every M_LIMIT_EXCEEDED: the first one with an incident open and a room to
+        say it in (its board may still be queued) is told."""
         incident = await self._incidents.open_incident() if self._incidents else None
-        log.warning("matrix.throttled", user_id=self._user_id, fix=exempt_call(self._user_id),
-                    incident=incident.id if incident else None)  # fmt: skip
         if incident is None or incident.id in self._told_throttled:
             return
+        room = await self._room(incident)
+        if room is None or incident.id in self._told_throttled:
+            return
         self._told_throttled.add(incident.id)
-        await self._tell(incident, throttled_reply(self._user_id))
+        log.warning("matrix.throttled", user_id=self._user_id, fix=exempt_call(self._user_id),
+                    incident=incident.id)  # fmt: skip
+        await self._post(room, self._addressed(incident, throttled_reply(self._user_id)))
 
     async def _tell_lacking_power(self) -> None:
         await asyncio.sleep(GATHER_SECONDS)
@@ -128,11 +133,15 @@ class CommanderNotices:
         if room is None:
             log.warning("matrix.notice_nowhere", title=reply.title)
             return
+        await self._post(room, self._addressed(incident, reply))
+
+    def _addressed(self, incident: Incident | None, reply: Reply) -> dict[str, Any]:
+        """The notice, mentioning the commander when they are on Matrix."""
         commander = incident.commander if incident else None
         content = render_content(reply)
         if commander is not None and commander.transport == "matrix":
             content = mentioning(content, commander.id, commander.name)
-        await self._post(room, content)
+        return content
 
     async def _room(self, incident: Incident | None) -> str | None:
         configured = await self._incident_room()
