@@ -13,7 +13,7 @@ from bot.domain.reply import Action, Reply, ReplyField, Row, Table
 from bot.observability.metrics import Metrics
 from bot.transports.matrix.inbound import command_text
 from bot.transports.matrix.rate import send_patiently
-from bot.transports.matrix.render import MAX_CONTENT_BYTES, as_edit, render_content
+from bot.transports.matrix.render import MAX_CONTENT_BYTES, as_edit, mentioning, render_content
 from bot.transports.matrix.rooms import RoomPolicy
 
 
@@ -143,3 +143,39 @@ async def test_an_error_waiting_cannot_fix_fails_at_once() -> None:
 
     assert calls == 1
     assert failure.value.reason == "post: M_FORBIDDEN You are not in this room"
+
+
+def test_an_urgent_copys_edit_keeps_room_mention_in_its_new_content_but_pings_nobody_again() -> (
+    None
+):
+    copy = Reply(title="B-1 · URGENT", lines=["Go to paper"], footer="Acknowledged by 3",
+                 footer_command="ack B-1")  # fmt: skip
+
+    edit = as_edit(render_content(copy, notify=True), "$copy")
+
+    new = edit["m.new_content"]
+    assert new["msgtype"] == "m.text"
+    assert new["m.mentions"] == {"room": True}
+    assert new["body"] == "@room B-1 · URGENT\nGo to paper\nAcknowledged by 3 · reply !ack B-1"
+    assert new["formatted_body"].endswith("<em>Acknowledged by 3 · reply !ack B-1</em>")
+    assert (edit["msgtype"], edit["m.mentions"]) == ("m.text", {})  # the edit notifies nobody
+    assert edit["body"].startswith("* @room B-1")
+
+
+def test_a_footer_command_is_shown_as_typed_on_each_transport() -> None:
+    reply = Reply(lines=["x"], footer="Acknowledged by 0", footer_command="ack B-2")
+
+    assert reply.footer_line() == "Acknowledged by 0 · reply ack B-2"  # console, Slack: as before
+    assert reply.footer_line("!") == "Acknowledged by 0 · reply !ack B-2"
+    assert render_content(reply)["body"].endswith("reply !ack B-2")
+
+
+def test_a_notice_to_the_commander_mentions_only_them_and_escapes_their_name() -> None:
+    content = mentioning(render_content(Reply(lines=["Throttled"])), "@ic:h.org", "<b>Ann</b>")
+
+    assert content["msgtype"] == "m.text"  # a notice never notifies; this must
+    assert content["m.mentions"] == {"user_ids": ["@ic:h.org"]}
+    assert content["body"] == "<b>Ann</b>: Throttled"
+    assert content["formatted_body"] == (
+        '<a href="https://matrix.to/#/@ic:h.org">&lt;b&gt;Ann&lt;/b&gt;</a>: Throttled'
+    )
