@@ -27,6 +27,7 @@ log = structlog.get_logger(__name__)
 LIMIT_EXCEEDED = "M_LIMIT_EXCEEDED"
 DEFAULT_RETRY_AFTER_MS = 1000
 CONCURRENCY = 4  # sends in flight at once while the homeserver is not throttling
+PROBE_STREAK = 3  # successes in a row, after a refusal, before sending concurrently again
 THROTTLE_MEMORY = 60.0  # seconds after the last M_LIMIT_EXCEEDED that the bot counts as throttled
 
 
@@ -73,10 +74,15 @@ class SendBudget:
         self._changed = asyncio.Condition()
         self._in_flight = 0
         self._paused_until = 0.0
-        self._probing = False  # after M_LIMIT_EXCEEDED: one send at a time until one succeeds
+        # After M_LIMIT_EXCEEDED: one send at a time until a few in a row went through (at the
+        # homeserver's pace each success is followed by a refusal, which restarts the count).
+        self._probing = False
+        self._streak = 0
         self.last_throttled: float | None = None  # time.monotonic() of the last M_LIMIT_EXCEEDED
         self._workers: list[asyncio.Task[None]] = []
         self._retrying: set[asyncio.Task[None]] = set()
+        self._sending: dict[int, _Job] = {}  # in flight, to fail if the budget closes under them
+        self._closed = False
 
     # Callers -----------------------------------------------------------------------------------
 
@@ -92,6 +98,8 @@ class SendBudget:
     ) -> Any:
         """Queue `call`; with `coalesce`, a job with the same key still queued takes this call
         instead (the newer edit wins) and both callers get its response."""
+        if self._closed:
+            raise DeliveryFailed("matrix", room, f"{action}: the Matrix transport is stopped")
         self._start_workers()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         async with self._changed:
@@ -117,6 +125,8 @@ class SendBudget:
         return len(self._queue)
 
     async def close(self) -> None:
+        """Stops sending; whatever is queued or in flight fails with DeliveryFailed."""
+        self._closed = True
         tasks = [*self._workers, *self._retrying]
         for worker in tasks:
             worker.cancel()
@@ -124,9 +134,10 @@ class SendBudget:
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
         self._workers = []
-        for job in self._queue:
+        for job in [*self._queue, *self._sending.values()]:
             self._fail(job, DeliveryFailed("matrix", job.room, f"{job.action}: stopping"))
         self._queue.clear()
+        self._sending.clear()
         self._queued.clear()
 
     # Workers -----------------------------------------------------------------------------------
@@ -163,9 +174,11 @@ class SendBudget:
     async def _work(self) -> None:
         while True:
             job = await self._take()
+            self._sending[id(job)] = job
             try:
                 outcome = await self._attempt(job)
             finally:
+                self._sending.pop(id(job), None)
                 async with self._changed:
                     self._in_flight -= 1
                     self._changed.notify_all()
@@ -196,9 +209,13 @@ class SendBudget:
             )
             return None
         async with self._changed:
-            self._probing = False
+            self._streak += 1
+            if self._streak >= PROBE_STREAK:
+                self._probing = False
             self._changed.notify_all()
         self._metrics.delivery("matrix", "ok")
+        if self.last_throttled is not None and not self.throttled():
+            self._metrics.throttled("matrix", False)
         for future in job.futures:
             if not future.done():
                 future.set_result(response)
@@ -225,6 +242,7 @@ class SendBudget:
         async with self._changed:
             self._paused_until = max(self._paused_until, time.monotonic() + delay)
             self._probing = True
+            self._streak = 0
             if job.futures and not all(future.done() for future in job.futures):
                 self._push(job)  # keeps its place: same priority and sequence
             self._changed.notify_all()
