@@ -82,6 +82,7 @@ class SendBudget:
         self._workers: list[asyncio.Task[None]] = []
         self._retrying: set[asyncio.Task[None]] = set()
         self._sending: dict[int, _Job] = {}  # in flight, to fail if the budget closes under them
+        self._backing_off: dict[int, _Job] = {}  # waiting out a network error's backoff
         self._closed = False
 
     # Callers -----------------------------------------------------------------------------------
@@ -127,6 +128,8 @@ class SendBudget:
     async def close(self) -> None:
         """Stops sending; whatever is queued or in flight fails with DeliveryFailed."""
         self._closed = True
+        # Collected first: a cancelled worker forgets its job as it unwinds.
+        stranded = [*self._queue, *self._sending.values(), *self._backing_off.values()]
         tasks = [*self._workers, *self._retrying]
         for worker in tasks:
             worker.cancel()
@@ -134,10 +137,11 @@ class SendBudget:
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
         self._workers = []
-        for job in [*self._queue, *self._sending.values()]:
+        for job in stranded:
             self._fail(job, DeliveryFailed("matrix", job.room, f"{job.action}: stopping"))
         self._queue.clear()
         self._sending.clear()
+        self._backing_off.clear()
         self._queued.clear()
 
     # Workers -----------------------------------------------------------------------------------
@@ -264,7 +268,11 @@ class SendBudget:
         return delay
 
     async def _later(self, job: _Job, delay: float) -> None:
-        await asyncio.sleep(delay)
+        self._backing_off[id(job)] = job
+        try:
+            await asyncio.sleep(delay)
+        finally:
+            self._backing_off.pop(id(job), None)
         async with self._changed:
             self._push(job)
             self._changed.notify_all()
