@@ -27,6 +27,10 @@ log = structlog.get_logger(__name__)
 LIMIT_EXCEEDED = "M_LIMIT_EXCEEDED"
 DEFAULT_RETRY_AFTER_MS = 1000
 CONCURRENCY = 4  # sends in flight at once while the homeserver is not throttling
+# Edits wait until nothing more urgent was queued for this long: a burst of check-ins arrives over a
+# few syncs, and an edit sent between its answers would spend a message of the homeserver's burst
+# that an answer needs (the board coalesces meanwhile, so it loses nothing but this delay).
+EDIT_QUIET = 1.0
 PROBE_STREAK = 3  # successes in a row, after a refusal, before sending concurrently again
 THROTTLE_MEMORY = 60.0  # seconds after the last M_LIMIT_EXCEEDED that the bot counts as throttled
 
@@ -84,6 +88,7 @@ class SendBudget:
         self._sending: dict[int, _Job] = {}  # in flight, to fail if the budget closes under them
         self._backing_off: dict[int, _Job] = {}  # waiting out a network error's backoff
         self._closed = False
+        self._last_urgent = -EDIT_QUIET  # time.monotonic() when an answer or post was last queued
 
     # Callers -----------------------------------------------------------------------------------
 
@@ -109,6 +114,8 @@ class SendBudget:
                 queued.call = call
                 queued.futures.append(future)
             else:
+                if priority < Priority.EDIT:
+                    self._last_urgent = time.monotonic()
                 job = _Job(priority, next(self._sequence), call, room, action, accept, coalesce)
                 job.futures.append(future)
                 job.backoff = self._policy.backoff
@@ -163,7 +170,10 @@ class SendBudget:
         async with self._changed:
             while True:
                 limit = 1 if self._probing else self._concurrency
-                pause = self._paused_until - time.monotonic()
+                now = time.monotonic()
+                pause = self._paused_until - now
+                if self._queue and self._queue[0].priority == Priority.EDIT:
+                    pause = max(pause, self._last_urgent + EDIT_QUIET - now)
                 if self._queue and self._in_flight < limit and pause <= 0:
                     job = heapq.heappop(self._queue)
                     if job.coalesce and self._queued.get(job.coalesce) is job:
