@@ -32,7 +32,7 @@ def _said(matrix: MatrixWorld, room: str, text: str) -> list[Event]:
 async def _readyz(runner: BotRunner) -> tuple[int, dict[str, object], str]:
     lifeline = runner.lifeline
     assert lifeline is not None
-    app = create_web_app(lifeline.ready, lifeline.metrics, (), lifeline.degraded)
+    app = create_web_app(lifeline.ready, lifeline.metrics, degraded=lifeline.degraded)
     async with TestClient(TestServer(app)) as http:
         ready = await http.get("/readyz")
         metrics = await http.get("/metrics")
