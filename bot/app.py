@@ -162,7 +162,7 @@ async def build_lifeline(
     `await lifeline.start()` does that."""
     tuning = tuning or Tuning(outbox_lease=timedelta(seconds=settings.outbox_lease_seconds))
     connection = await connect_redis(settings)
-    store = Store(connection.client, facility)
+    store = Store(connection.client, facility, resend_window=tuning.resend_window)
     events = EventBus()
     metrics = Metrics()
     runbooks = RunbookLibrary(runbooks_dir or default_directory())  # read on first use

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.dispatch.context import CommandSpec, Context
 from bot.domain.command import Command, Words
 from bot.domain.department_state import effective_state
-from bot.domain.errors import IncidentNotOpen, UserError
+from bot.domain.errors import CheckInResent, IncidentNotOpen, UserError
 from bot.domain.events import BoardChanged
 from bot.domain.facility import Department
 from bot.domain.models import CheckIn, LogEntry, State
@@ -41,6 +41,17 @@ async def _check_in(
             "The incident changed (opened, closed or a new period) while this check-in was being "
             "recorded, so nothing was recorded. Send it again."
         ) from None
+    except CheckInResent as resent:
+        first = resent.first
+        when = format_time(first.at, ctx.facility.tz, ctx.now())
+        return Reply(
+            lines=[
+                f"Already recorded at {when}: {dept.name} is {state.value.upper()} — "
+                f"{state.label}. You sent the same check-in then, so no second entry was added."
+            ],
+            ephemeral=True,
+            outcome="recorded",
+        )
     ctx.events.publish(BoardChanged(filed.incident_id))
     where = (
         f" ({filed.incident_id}, period {filed.period})"

@@ -45,3 +45,4 @@ class Tuning:
     matrix_reconnect_max: float = 30.0
     board_min_interval: float = 0.5  # web board: least time between two renders (any viewers)
     board_refresh: float = 15.0  # web board: re-render this often even without a change
+    resend_window: int = 120  # seconds: the same check-in from the same person again is a resend

@@ -4,7 +4,7 @@ others say what the store found, in the domain's words, for handlers to answer."
 from __future__ import annotations
 
 from bot.domain.broadcast import Ack
-from bot.domain.models import Incident
+from bot.domain.models import CheckIn, Incident
 from bot.domain.runbook_run import StepMark
 
 
@@ -33,6 +33,15 @@ class IncidentAlreadyOpen(Exception):
 
 class IncidentNotOpen(Exception):
     """The incident was closed (or replaced) between reading it and writing to it."""
+
+
+class CheckInResent(Exception):
+    """The same person sent the same check-in again within the resend window; `first` is the
+    one recorded."""
+
+    def __init__(self, first: CheckIn) -> None:
+        super().__init__(first.department)
+        self.first = first
 
 
 class AlreadyAcknowledged(Exception):

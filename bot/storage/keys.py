@@ -33,6 +33,11 @@ class Keys:
         """Hash: the department's latest check-in."""
         return f"{self.root}:dept:{dept_id}"
 
+    def last_checkin_sent(self, dept_id: str) -> str:
+        """String with a short TTL: a fingerprint (who, state, note, incident period) of the
+        department's last check-in, so the same check-in sent again is not recorded twice."""
+        return f"{self.root}:dept:{dept_id}:last-sent"
+
     @property
     def current_incident(self) -> str:
         return f"{self.root}:incident:current"

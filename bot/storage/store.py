@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import cast
 from redis.asyncio import Redis
 
 from bot.domain.delivery import MessageRef
-from bot.domain.errors import IncidentAlreadyOpen, IncidentNotOpen
+from bot.domain.errors import CheckInResent, IncidentAlreadyOpen, IncidentNotOpen
 from bot.domain.facility import FacilityConfig
 from bot.domain.log_query import LogQuery
 from bot.domain.models import CheckIn, Incident, LogEntry, LogKind
@@ -37,6 +38,7 @@ from bot.storage.unit_of_work import (
 _UNKNOWN = object()
 _MARKER_RETRIES = 5
 EVENT_MEMORY_SECONDS = 24 * 3600
+RESEND_WINDOW_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,15 @@ class FiledCheckIn:
     committed: Committed
     incident_id: str | None
     period: int | None
+
+
+_RESEND_GUARD = 2
+
+
+def _fingerprint(checkin: CheckIn, marker: str | None) -> str:
+    """Who said what about the department, under which incident period."""
+    what = json.dumps([checkin.actor.id, checkin.state.value, checkin.note, marker])
+    return hashlib.blake2b(what.encode(), digest_size=12).hexdigest()
 
 
 def _marker(incident: Incident) -> str:
@@ -59,9 +70,16 @@ def _parse_marker(marker: str | None) -> tuple[str | None, int | None]:
 
 @speaks_domain
 class Store:
-    def __init__(self, redis: Redis, facility: FacilityConfig) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        facility: FacilityConfig,
+        *,
+        resend_window: int = RESEND_WINDOW_SECONDS,
+    ) -> None:
         self.redis = redis
         self.facility = facility
+        self.resend_window = resend_window
         self.keys = Keys(facility.slug)
         self._committer = Committer(redis, self.keys)
         self.log = LogReader(redis, self.keys)
@@ -177,6 +195,8 @@ class Store:
         `checkin.incident_id`/`period` are filled in here. The last seen incident and period are
         cached and verified by a guard inside the write, so the usual check-in is one round trip;
         if the incident changed meanwhile (here or in another process) it re-reads and retries.
+        The same person sending the same check-in again within `resend_window` seconds (a resend
+        after a lost answer carries a new command id) raises CheckInResent and records nothing.
         """
         for _ in range(_MARKER_RETRIES):
             marker = await self._current_marker()
@@ -184,7 +204,12 @@ class Store:
             filed = checkin.model_copy(update={"incident_id": incident_id, "period": period})
             try:
                 committed = await self._commit_checkin(command_id, filed, marker)
-            except GuardFailed:
+            except GuardFailed as failed:
+                if failed.index == _RESEND_GUARD:
+                    first = (await self.latest_checkins([checkin.department])).get(
+                        checkin.department, filed
+                    )
+                    raise CheckInResent(first) from None
                 self._marker_cache = _UNKNOWN
                 continue
             return FiledCheckIn(committed, incident_id, period)
@@ -213,6 +238,10 @@ class Store:
             work.require_absent(self.keys.current_period)
         else:
             work.require_equals(self.keys.current_period, marker)
+        sent = self.keys.last_checkin_sent(checkin.department)
+        fingerprint = _fingerprint(checkin, marker)
+        work.require_differs(sent, fingerprint)  # guard 2: _RESEND_GUARD
+        work.set_expiring(sent, fingerprint, self.resend_window)
         work.hset(
             self.keys.department(checkin.department),
             {"checkin": checkin.model_dump_json(exclude={"entry_id"}), "entry_id": ENTRY_ID},

@@ -25,6 +25,7 @@ for i, guard in ipairs(guards) do
   local value = redis.call('GET', KEYS[guard[1]])
   if guard[2] == 'absent' and value then return {'guard', tostring(i)} end
   if guard[2] == 'equals' and value ~= guard[3] then return {'guard', tostring(i)} end
+  if guard[2] == 'differs' and value == guard[3] then return {'guard', tostring(i)} end
 end
 local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[1])
 local ms, seq = string.match(id, '(%d+)-(%d+)')
@@ -92,12 +93,20 @@ class UnitOfWork:
         self._guards.append([self._slot(key), "equals", value])
         return len(self._guards)
 
+    def require_differs(self, key: str, value: str) -> int:
+        """Abort with GuardFailed(n) if `key` holds exactly `value` (absent passes)."""
+        self._guards.append([self._slot(key), "differs", value])
+        return len(self._guards)
+
     def hset(self, key: str, mapping: dict[str, str]) -> None:
         pairs = [item for pair in mapping.items() for item in pair]
         self._writes.append(["HSET", self._slot(key), *pairs])
 
     def set(self, key: str, value: str) -> None:
         self._writes.append(["SET", self._slot(key), value])
+
+    def set_expiring(self, key: str, value: str, seconds: int) -> None:
+        self._writes.append(["SET", self._slot(key), value, "EX", str(seconds)])
 
     def delete(self, key: str) -> None:
         self._writes.append(["DEL", self._slot(key)])
