@@ -37,6 +37,7 @@ from bot.storage.connection import RedisConnection, connect_redis
 from bot.storage.store import Store
 from bot.web.board_page import BoardPage
 from bot.web.board_stream import BoardFeed
+from bot.storage.supervisor import RedisSupervisor
 from handlers import command_specs
 
 log = structlog.get_logger(__name__)
@@ -91,6 +92,7 @@ class Lifeline:
     live_board: LiveBoard | None = None
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
     board_page: BoardPage | None = None
+    supervisor: RedisSupervisor | None = None  # the embedded redis-server's; None with REDIS_URL
 
     def http_routes(self) -> list[web.RouteDef]:
         routes = [
@@ -102,8 +104,10 @@ class Lifeline:
         return routes + (self.board_page.routes() if self.board_page else [])
 
     async def start(self) -> None:
-        """Start the transports, the deliverer of what the outbox owes, and the scheduler that
-        fires reminders."""
+        """Start the embedded Redis's supervisor, the transports, the deliverer of what the
+        outbox owes, and the scheduler that fires reminders."""
+        if self.supervisor is not None:
+            self.supervisor.start()
         for transport in self.transports.values():
             await transport.start()
         await self.deliverer.start()
@@ -135,6 +139,8 @@ class Lifeline:
     async def close(self) -> None:
         if self.board_page is not None:
             await self.board_page.close()
+        if self.supervisor is not None:
+            await self.supervisor.stop()
         await self.scheduler.stop()
         await self.deliverer.stop()  # what it has not sent stays owed, for the next process
         for transport in self.transports.values():
@@ -201,11 +207,14 @@ async def build_lifeline(
     board_page = _web_board(store, facility, runbooks, clock, links, tuning)
     readiness: dict[str, ReadinessCheck] = {"redis": store.ping}
     readiness.update({name: transport.ready for name, transport in wired.items()})
+    supervisor = None
+    if connection.embedded is not None:
+        supervisor = RedisSupervisor(connection.embedded, metrics, tuning.redis_restart)
     log.info("lifeline.built", facility=facility.facility, redis=connection.description,
              transports=list(wired))  # fmt: skip
     return Lifeline(
         settings, facility, tuning, connection, store, events, router, metrics, wired,
-        broadcaster, rollcaller, scheduler, deliverer, board, readiness, board_page,
+        broadcaster, rollcaller, scheduler, deliverer, board, readiness, board_page, supervisor,
     )  # fmt: skip
 
 

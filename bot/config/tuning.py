@@ -17,6 +17,16 @@ class RetryPolicy:
     max_wait: float = math.inf  # seconds of waiting per call, in total
 
 
+@dataclass(frozen=True)
+class RestartPolicy:
+    """How the embedded redis-server is restarted when it dies (bot/storage/supervisor.py)."""
+
+    poll: float = 0.1  # seconds between looks at the server process
+    backoff: float = 0.5  # pause before the second restart in a row; doubles per crash
+    max_backoff: float = 30.0
+    stable_after: float = 30.0  # up this long after a restart: the next crash is a first one
+
+
 SLACK_RETRY = RetryPolicy()
 # How long one Matrix message may wait for `M_LIMIT_EXCEEDED` or an unreachable homeserver.
 MATRIX_RETRY = RetryPolicy(attempts=10, backoff=0.5, max_backoff=10.0, max_wait=120.0)
@@ -45,4 +55,5 @@ class Tuning:
     matrix_reconnect_max: float = 30.0
     board_min_interval: float = 0.5  # web board: least time between two renders (any viewers)
     board_refresh: float = 15.0  # web board: re-render this often even without a change
+    redis_restart: RestartPolicy = RestartPolicy()
     resend_window: int = 120  # seconds: the same check-in from the same person again is a resend

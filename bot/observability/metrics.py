@@ -85,6 +85,16 @@ class Metrics:
             ["transport"],
             registry=r,
         )
+        self._redis_restarts = Counter(
+            "lifeline_redis_restarts",
+            "Times the embedded redis-server was found dead and restarted on its data.",
+            registry=r,
+        )
+        self._redis_backoff = Gauge(
+            "lifeline_redis_restart_backoff_seconds",
+            "Pause before the next restart of a redis-server that keeps dying (0: none).",
+            registry=r,
+        )
         ProcessCollector(registry=r)  # process_resident_memory_bytes, cpu seconds, open fds
 
     def command(self, transport: str, name: str, outcome: str, seconds: float) -> None:
@@ -114,6 +124,11 @@ class Metrics:
 
     def outbox_takeover(self, what: str) -> None:
         self._outbox_takeovers.labels(what).inc()
+    def redis_restarted(self) -> None:
+        self._redis_restarts.inc()
+
+    def redis_restart_backoff(self, seconds: float) -> None:
+        self._redis_backoff.set(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -94,6 +94,13 @@ class EmbeddedRedis:
             retry=Retry(NoBackoff(), 0),
         )
 
+    def running(self) -> bool:
+        """Whether the server process is alive (ours, or the one another bot started)."""
+        if self._process is not None:
+            return self._process.poll() is None
+        pid = self._recorded_pid()
+        return pid is not None and _pid_alive(pid)
+
     async def start(self, timeout: float = 10.0) -> None:
         if len(str(self.socket)) > _MAX_SOCKET_PATH:
             raise EmbeddedRedisError(
