@@ -20,6 +20,7 @@ from bot.domain.clock import utc_now
 from bot.domain.delivery import Transport
 from bot.domain.errors import StoreUnavailable
 from bot.domain.events import BroadcastSent, IncidentOpened, RollCallRequested
+from bot.domain.events import BoardChanged
 from bot.domain.facility import FacilityConfig
 from bot.domain.outbox import BOARD, BROADCAST, ROLLCALL
 from bot.observability.metrics import Metrics
@@ -34,6 +35,8 @@ from bot.services.runbook_library import RunbookLibrary, default_directory
 from bot.services.scheduler import JobRunner, Scheduler
 from bot.services.wall_board import build_wall_board
 from bot.storage.connection import RedisConnection, connect_redis
+from bot.storage.spool import Spool
+from bot.storage.spool_replay import SpoolReplayer
 from bot.storage.store import Store
 from bot.web.board_page import BoardPage
 from bot.web.board_stream import BoardFeed
@@ -93,6 +96,7 @@ class Lifeline:
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
     board_page: BoardPage | None = None
     supervisor: RedisSupervisor | None = None  # the embedded redis-server's; None with REDIS_URL
+    replayer: SpoolReplayer | None = None
 
     def http_routes(self) -> list[web.RouteDef]:
         routes = [
@@ -108,6 +112,8 @@ class Lifeline:
         outbox owes, and the scheduler that fires reminders."""
         if self.supervisor is not None:
             self.supervisor.start()
+        if self.replayer is not None:  # a spool left by a killed bot goes in before new writes
+            await self.replayer.start()
         for transport in self.transports.values():
             await transport.start()
         await self.deliverer.start()
@@ -143,6 +149,8 @@ class Lifeline:
             await self.supervisor.stop()
         await self.scheduler.stop()
         await self.deliverer.stop()  # what it has not sent stays owed, for the next process
+        if self.replayer is not None:
+            await self.replayer.stop()
         for transport in self.transports.values():
             await transport.stop()
         await self.events.drain()
@@ -168,7 +176,8 @@ async def build_lifeline(
     `await lifeline.start()` does that."""
     tuning = tuning or Tuning(outbox_lease=timedelta(seconds=settings.outbox_lease_seconds))
     connection = await connect_redis(settings)
-    store = Store(connection.client, facility, resend_window=tuning.resend_window)
+    spool = Spool(settings.data_dir.resolve() / "spool", tuning.spool, clock)
+    store = Store(connection.client, facility, resend_window=tuning.resend_window, spool=spool)
     events = EventBus()
     metrics = Metrics()
     runbooks = RunbookLibrary(runbooks_dir or default_directory())  # read on first use
@@ -210,11 +219,18 @@ async def build_lifeline(
     supervisor = None
     if connection.embedded is not None:
         supervisor = RedisSupervisor(connection.embedded, metrics, tuning.redis_restart)
+    replayer = SpoolReplayer(
+        spool,
+        store,
+        metrics,
+        lambda incident_id: events.publish(BoardChanged(incident_id)),
+        tuning.spool.replay_poll,
+    )
     log.info("lifeline.built", facility=facility.facility, redis=connection.description,
              transports=list(wired))  # fmt: skip
     return Lifeline(
         settings, facility, tuning, connection, store, events, router, metrics, wired,
-        broadcaster, rollcaller, scheduler, deliverer, board, readiness, board_page, supervisor,
+        broadcaster, rollcaller, scheduler, deliverer, board, readiness, board_page, supervisor, replayer,
     )  # fmt: skip
 
 

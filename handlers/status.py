@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.dispatch.context import CommandSpec, Context
 from bot.domain.command import Command, Words
 from bot.domain.department_state import effective_state
-from bot.domain.errors import CheckInResent, IncidentNotOpen, UserError
+from bot.domain.errors import CheckInResent, IncidentNotOpen, Spooled, UserError
 from bot.domain.events import BoardChanged
 from bot.domain.facility import Department
 from bot.domain.models import CheckIn, LogEntry, State
@@ -41,6 +41,8 @@ async def _check_in(
             "The incident changed (opened, closed or a new period) while this check-in was being "
             "recorded, so nothing was recorded. Send it again."
         ) from None
+    except Spooled as spooled:
+        return _spooled_reply(spooled.ref, dept, state, note)
     except CheckInResent as resent:
         first = resent.first
         when = format_time(first.at, ctx.facility.tz, ctx.now())
@@ -64,6 +66,19 @@ async def _check_in(
     if note:
         lines.append(f"Note: {note}")
     return Reply(lines=lines, outcome="recorded")
+
+
+def _spooled_reply(ref: str, dept: Department, state: State, note: str) -> Reply:
+    lines = [
+        f"Saved on this server (ref {ref}), not yet in the shared log: {dept.name} is "
+        f"{state.value.upper()} — {state.label}.",
+        "Lifeline cannot reach its database right now. This check-in will reach the shared log "
+        "and the board, with the time you sent it, when the database is back. No need to send "
+        "it again.",
+    ]
+    if note:
+        lines.append(f"Note: {note}")
+    return Reply(lines=lines, ephemeral=True, outcome="spooled")
 
 
 async def _department(dept: Department, ctx: Context) -> Reply:

@@ -27,6 +27,16 @@ class RestartPolicy:
     stable_after: float = 30.0  # up this long after a restart: the next crash is a first one
 
 
+@dataclass(frozen=True)
+class SpoolLimits:
+    """Bounds of the local spool that keeps writes while Redis is unreachable (README: Spool)."""
+
+    max_entries: int = 10_000
+    max_bytes: int = 16 * 1024 * 1024
+    max_age: timedelta = timedelta(hours=24)  # an outage longer than this: refuse, go to paper
+    replay_poll: float = 0.25  # seconds between looks for Redis (and orphaned journals)
+
+
 SLACK_RETRY = RetryPolicy()
 # How long one Matrix message may wait for `M_LIMIT_EXCEEDED` or an unreachable homeserver.
 MATRIX_RETRY = RetryPolicy(attempts=10, backoff=0.5, max_backoff=10.0, max_wait=120.0)
@@ -56,4 +66,5 @@ class Tuning:
     board_min_interval: float = 0.5  # web board: least time between two renders (any viewers)
     board_refresh: float = 15.0  # web board: re-render this often even without a change
     redis_restart: RestartPolicy = RestartPolicy()
+    spool: SpoolLimits = SpoolLimits()
     resend_window: int = 120  # seconds: the same check-in from the same person again is a resend

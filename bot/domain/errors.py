@@ -25,6 +25,19 @@ class StoreUnavailable(Exception):
     """The database could not be reached (or did not answer in time); nothing was written."""
 
 
+class SpoolFull(StoreUnavailable):
+    """The database is unreachable and the local spool is at a limit: nothing was kept."""
+
+
+class Spooled(Exception):
+    """The database is unreachable; the write is kept in this server's spool under `ref` and
+    reaches the shared log when the database is back."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref)
+        self.ref = ref
+
+
 class IncidentAlreadyOpen(Exception):
     def __init__(self, incident: Incident) -> None:
         super().__init__(incident.id)

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Outcome = Literal["ok", "recorded", "error", "denied"]
+Outcome = Literal["ok", "recorded", "spooled", "error", "denied"]
 
 
 class Action(BaseModel):

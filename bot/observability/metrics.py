@@ -95,6 +95,17 @@ class Metrics:
             "Pause before the next restart of a redis-server that keeps dying (0: none).",
             registry=r,
         )
+        self._spool_depth = Gauge(
+            "lifeline_spool_entries",
+            "Writes kept in this server's spool, waiting for the database.",
+            registry=r,
+        )
+        self._spool_replayed = Counter(
+            "lifeline_spool_replayed",
+            "Spooled writes replayed, by result (recorded, duplicate, rejected).",
+            ["result"],
+            registry=r,
+        )
         ProcessCollector(registry=r)  # process_resident_memory_bytes, cpu seconds, open fds
 
     def command(self, transport: str, name: str, outcome: str, seconds: float) -> None:
@@ -129,6 +140,12 @@ class Metrics:
 
     def redis_restart_backoff(self, seconds: float) -> None:
         self._redis_backoff.set(seconds)
+
+    def spool_depth(self, entries: int) -> None:
+        self._spool_depth.set(entries)
+
+    def spool_replayed(self, result: str) -> None:
+        self._spool_replayed.labels(result).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -37,7 +37,7 @@ class EventBus:
         try:
             await subscriber(event)
         except Exception:
-            log.exception("event.subscriber_failed", event=type(event).__name__)
+            log.exception("event.subscriber_failed", event_type=type(event).__name__)
 
     async def drain(self) -> None:
         """Wait for deliveries in flight (used on shutdown and in tests)."""

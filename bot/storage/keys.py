@@ -34,8 +34,9 @@ class Keys:
         return f"{self.root}:dept:{dept_id}"
 
     def last_checkin_sent(self, dept_id: str) -> str:
-        """String with a short TTL: a fingerprint (who, state, note, incident period) of the
-        department's last check-in, so the same check-in sent again is not recorded twice."""
+        """String "<fingerprint> <time>" with a short TTL: who said what (state, note, incident
+        period) in the department's last check-in, and when, so the same check-in sent again soon
+        after is not recorded twice."""
         return f"{self.root}:dept:{dept_id}:last-sent"
 
     @property

@@ -12,20 +12,27 @@ from typing import cast
 from redis.asyncio import Redis
 
 from bot.domain.delivery import MessageRef
-from bot.domain.errors import CheckInResent, IncidentAlreadyOpen, IncidentNotOpen
+from bot.domain.errors import (
+    CheckInResent,
+    IncidentAlreadyOpen,
+    IncidentNotOpen,
+    Spooled,
+    StoreUnavailable,
+)
 from bot.domain.facility import FacilityConfig
 from bot.domain.log_query import LogQuery
 from bot.domain.models import CheckIn, Incident, LogEntry, LogKind
 from bot.domain.outbox import OutboxMessage
 from bot.storage.board_links import BoardLinkKeys
 from bot.storage.broadcasts import Broadcasts
-from bot.storage.domain_errors import speaks_domain
+from bot.storage.domain_errors import UNREACHABLE, speaks_domain
 from bot.storage.keys import Keys
 from bot.storage.log_reader import LogReader
 from bot.storage.outbox import Outbox
 from bot.storage.people import People
 from bot.storage.runbook_runs import RunbookRuns
 from bot.storage.schedule import Schedule
+from bot.storage.spool import Spool
 from bot.storage.unit_of_work import (
     ENTRY_ID,
     Committed,
@@ -76,10 +83,12 @@ class Store:
         facility: FacilityConfig,
         *,
         resend_window: int = RESEND_WINDOW_SECONDS,
+        spool: Spool | None = None,
     ) -> None:
         self.redis = redis
         self.facility = facility
         self.resend_window = resend_window
+        self.spool = spool
         self.keys = Keys(facility.slug)
         self._committer = Committer(redis, self.keys)
         self.log = LogReader(redis, self.keys)
@@ -190,6 +199,24 @@ class Store:
     # Check-ins -------------------------------------------------------------------------------
 
     async def record_checkin(self, command_id: str, checkin: CheckIn) -> FiledCheckIn:
+        """Record a check-in; with a spool, raise Spooled(ref) instead of StoreUnavailable while
+        Redis is unreachable, and while earlier spooled writes still wait (they go first)."""
+        if self.spool is None:
+            return await self.replay_checkin(command_id, checkin)
+        if not self.spool.pending:
+            try:
+                return await self._record_checkin(command_id, checkin)
+            except (*UNREACHABLE, StoreUnavailable):
+                pass
+        payload = checkin.model_dump(mode="json", exclude={"incident_id", "period", "entry_id"})
+        ref = await self.spool.append("checkin", command_id, checkin.at, payload)
+        raise Spooled(ref)
+
+    async def replay_checkin(self, command_id: str, checkin: CheckIn) -> FiledCheckIn:
+        """Record a check-in straight into Redis (what a spooled one is replayed with)."""
+        return await self._record_checkin(command_id, checkin)
+
+    async def _record_checkin(self, command_id: str, checkin: CheckIn) -> FiledCheckIn:
         """Record a check-in under the incident and period open at the time of the write.
 
         `checkin.incident_id`/`period` are filled in here. The last seen incident and period are
@@ -240,8 +267,9 @@ class Store:
             work.require_equals(self.keys.current_period, marker)
         sent = self.keys.last_checkin_sent(checkin.department)
         fingerprint = _fingerprint(checkin, marker)
-        work.require_differs(sent, fingerprint)  # guard 2: _RESEND_GUARD
-        work.set_expiring(sent, fingerprint, self.resend_window)
+        at = checkin.at.timestamp()
+        work.require_not_recent(sent, fingerprint, at, self.resend_window)  # _RESEND_GUARD
+        work.set_expiring(sent, f"{fingerprint} {at!r}", self.resend_window)
         work.hset(
             self.keys.department(checkin.department),
             {"checkin": checkin.model_dump_json(exclude={"entry_id"}), "entry_id": ENTRY_ID},

@@ -25,7 +25,12 @@ for i, guard in ipairs(guards) do
   local value = redis.call('GET', KEYS[guard[1]])
   if guard[2] == 'absent' and value then return {'guard', tostring(i)} end
   if guard[2] == 'equals' and value ~= guard[3] then return {'guard', tostring(i)} end
-  if guard[2] == 'differs' and value == guard[3] then return {'guard', tostring(i)} end
+  if guard[2] == 'not_recent' and value then
+    local mark, at = string.match(value, '^(%S+) (%S+)$')
+    if mark == guard[3] and math.abs(tonumber(guard[4]) - tonumber(at)) < tonumber(guard[5]) then
+      return {'guard', tostring(i)}
+    end
+  end
 end
 local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[1])
 local ms, seq = string.match(id, '(%d+)-(%d+)')
@@ -93,9 +98,10 @@ class UnitOfWork:
         self._guards.append([self._slot(key), "equals", value])
         return len(self._guards)
 
-    def require_differs(self, key: str, value: str) -> int:
-        """Abort with GuardFailed(n) if `key` holds exactly `value` (absent passes)."""
-        self._guards.append([self._slot(key), "differs", value])
+    def require_not_recent(self, key: str, mark: str, at: float, window: float) -> int:
+        """Abort with GuardFailed(n) if `key` holds "`mark` <time>" with a time less than
+        `window` seconds from `at` (times are the command's, in epoch seconds)."""
+        self._guards.append([self._slot(key), "not_recent", mark, repr(at), repr(window)])
         return len(self._guards)
 
     def hset(self, key: str, mapping: dict[str, str]) -> None:

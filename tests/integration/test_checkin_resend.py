@@ -83,3 +83,13 @@ async def test_after_the_window_the_same_checkin_is_recorded_again(
 
 async def _gone(bot: Bot, key: str) -> bool:
     return not await bot.store.redis.exists(key)
+
+
+async def test_the_window_is_measured_between_the_checkins_own_times(
+    bot: Bot, clock: Clock
+) -> None:
+    await bot.send("status pharmacy down cabinets")
+    clock.now = clock.now.replace(minute=2, second=1)  # sent 2 min 1 s later: a new check-in
+    reply = await bot.send("status pharmacy down cabinets")
+    assert reply.lines[0] == "Recorded: Pharmacy is DOWN — Non-functional (no incident open)"
+    assert len(await _checkins(bot)) == 2

@@ -38,7 +38,7 @@ def refuses_connections(path: Path) -> bool:
         return False
 
 
-async def test_with_redis_gone_a_checkin_is_not_called_recorded(
+async def test_with_redis_gone_a_command_needing_shared_state_is_not_called_recorded(
     doomed: EmbeddedRedis, facility: FacilityConfig, build_bot_lifeline: BuildLifeline
 ) -> None:
     bot = Bot(await build_bot_lifeline(redis_url=doomed.url))
@@ -46,7 +46,8 @@ async def test_with_redis_gone_a_checkin_is_not_called_recorded(
     assert not refuses_connections(doomed.socket)
     os.kill(int(doomed.pidfile.read_text()), signal.SIGKILL)  # the server dies, as in an outage
     await until(lambda: refuses_connections(doomed.socket), timeout=5)
-    reply = await bot.send("status lab down analyser offline")
+    # (A check-in is kept in the local spool instead: tests/integration/test_spool.py.)
+    reply = await bot.send("incident start Teams outage")
     assert (reply.outcome, reply.ephemeral) == ("error", True)
     [line] = reply.lines
     assert line.startswith(
@@ -58,4 +59,5 @@ async def test_with_redis_gone_a_checkin_is_not_called_recorded(
     again = Store(doomed.client(), facility)
     latest = await again.latest_checkins(["lab"])
     assert latest["lab"].state.value == "up"
+    assert await again.open_incident() is None
     await again.redis.aclose()
