@@ -17,6 +17,7 @@ from bot.storage.spool import JournalFile, Spool, SpooledEntry
 from bot.storage.store import Store
 
 log = structlog.get_logger(__name__)
+_CHUNK = 64
 OnReplayed = Callable[[str | None], None]  # the incident a replayed write touched
 
 
@@ -106,18 +107,32 @@ class SpoolReplayer:
             return totals
 
     async def _replay_file(self, journal: JournalFile) -> Replayed:
+        """Entries go out in chunks started in order in one loop turn: the store pipelines them,
+        and Redis runs a pipeline's scripts in the order sent. The first goes alone, so the
+        store knows the open incident before the rest."""
         counts = {"recorded": 0, "duplicate": 0, "rejected": 0}
-        for entry in journal.read():
-            try:
-                result = await self._replay_entry(entry)
-            except (StoreUnavailable, IncidentNotOpen):
-                raise NotNow from None
-            except Exception:
-                log.exception("spool.entry_rejected", ref=entry.ref, command_id=entry.command_id)
-                self._keep_rejected(entry)
-                result = "rejected"
-            counts[result] += 1
-            self._metrics.spool_replayed(result)
+        entries = journal.read()
+        start = 0
+        while start < len(entries):
+            size = 1 if start == 0 else _CHUNK
+            chunk = entries[start : start + size]
+            start += size
+            results = await asyncio.gather(
+                *(self._replay_entry(entry) for entry in chunk), return_exceptions=True
+            )
+            later = False
+            for entry, result in zip(chunk, results, strict=True):
+                if isinstance(result, StoreUnavailable | IncidentNotOpen):
+                    later = True
+                    continue
+                if isinstance(result, BaseException):
+                    log.error("spool.entry_rejected", ref=entry.ref, error=repr(result))
+                    self._keep_rejected(entry)
+                    result = "rejected"
+                counts[result] += 1
+                self._metrics.spool_replayed(result)
+            if later:  # the ones that did go in are no-ops next time (idempotency keys)
+                raise NotNow
         log.info("spool.replayed", path=journal.path.name, **counts)
         return Replayed(**counts)
 
@@ -130,7 +145,6 @@ class SpoolReplayer:
         except CheckInResent:
             return "duplicate"
         self._on_replayed(filed.incident_id)
-        log.info("spool.entry_replayed", ref=entry.ref, duplicate=filed.committed.duplicate)
         return "duplicate" if filed.committed.duplicate else "recorded"
 
     def _keep_rejected(self, entry: SpooledEntry) -> None:
