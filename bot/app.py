@@ -223,7 +223,7 @@ async def build_lifeline(
         spool,
         store,
         metrics,
-        lambda incident_id: events.publish(BoardChanged(incident_id)),
+        events.publish,
         tuning.spool.replay_poll,
     )
     log.info("lifeline.built", facility=facility.facility, redis=connection.description,

@@ -5,12 +5,13 @@ from __future__ import annotations
 from bot.dispatch.context import CommandSpec, Context
 from bot.domain.broadcast import PRIORITY_LABELS, Ack, Broadcast, Priority
 from bot.domain.command import Command, Words
-from bot.domain.errors import AlreadyAcknowledged, UserError
+from bot.domain.errors import AlreadyAcknowledged, Spooled, StoreUnavailable, UserError
 from bot.domain.events import BroadcastAcked, BroadcastSent
 from bot.domain.parsing import check_note
 from bot.domain.permissions import COMMAND_ROLES, INCIDENT_COMMANDER, require, roles_of
 from bot.domain.reply import Reply, ReplyField, Row, Table
 from bot.domain.timefmt import format_time
+from bot.views.spooled import spooled_reply
 
 USAGE = "broadcast [urgent|normal|info] <text>"
 PRIORITIES: tuple[Priority, ...] = ("urgent", "normal", "info")
@@ -112,14 +113,27 @@ async def _find(broadcast_id: str, ctx: Context) -> Broadcast:
 
 
 async def run_ack(command: Command, words: Words, ctx: Context) -> Reply:
-    if len(words) > 1:
-        broadcast = await _find(words.tokens[1].upper(), ctx)
+    wanted = words.tokens[1].upper() if len(words) > 1 else None
+    ack = Ack(actor=command.actor, at=ctx.now(), channel=command.channel)
+    try:
+        if not ctx.store.spool_pending:  # else earlier writes wait in the spool: go behind them
+            return await _acknowledge(command, wanted, ack, ctx)
+    except StoreUnavailable:
+        pass
+    try:
+        await ctx.store.broadcasts.spool_ack(command.id, wanted, ack)
+    except Spooled as spooled:
+        return _ack_spooled(spooled.ref, wanted)
+
+
+async def _acknowledge(command: Command, wanted: str | None, ack: Ack, ctx: Context) -> Reply:
+    if wanted is not None:
+        broadcast = await _find(wanted, ctx)
     else:
         recent = await ctx.store.broadcasts.recent(limit=1)
         if not recent:
             raise UserError("There is no broadcast to acknowledge.")
         broadcast = recent[0]
-    ack = Ack(actor=command.actor, at=ctx.now(), channel=command.channel)
     try:
         await ctx.store.broadcasts.acknowledge(command.id, broadcast, ack)
     except AlreadyAcknowledged as earlier:
@@ -132,6 +146,11 @@ async def run_ack(command: Command, words: Words, ctx: Context) -> Reply:
         ephemeral=True,
         outcome="recorded",
     )
+
+
+def _ack_spooled(ref: str, wanted: str | None) -> Reply:
+    what = f"your acknowledgement of {wanted or 'the latest broadcast'}"
+    return spooled_reply(ref, what, "It will be counted")
 
 
 SPEC = CommandSpec(

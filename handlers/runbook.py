@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from bot.dispatch.context import CommandSpec, Context
 from bot.domain.command import Command, Words
-from bot.domain.errors import Denied, RunIncidentClosed, StepAlreadyDone, StepNotDone, UserError
+from bot.domain.errors import (
+    Denied,
+    RunIncidentClosed,
+    Spooled,
+    StepAlreadyDone,
+    StepNotDone,
+    StoreUnavailable,
+    UserError,
+)
 from bot.domain.models import Incident
 from bot.domain.parsing import check_note, find_department
 from bot.domain.permissions import roles_of
@@ -13,6 +21,7 @@ from bot.domain.runbook import Runbook, Step
 from bot.domain.runbook_run import Run, StepChange
 from bot.domain.timefmt import format_time
 from bot.views.runbook_checklist import START_INCIDENT, checklist, done_count, one_step
+from bot.views.spooled import spooled_reply
 
 DONE_WORDS = frozenset({"done", "check", "tick", "complete", "completed"})
 UNDO_WORDS = frozenset({"undo", "uncheck", "untick", "reopen"})
@@ -32,9 +41,7 @@ async def run(command: Command, words: Words, ctx: Context) -> Reply:
     if action in DONE_WORDS or action in UNDO_WORDS:
         number, step, next_index = _step(words, 3, runbook_id, runbook, action in DONE_WORDS)
         note = check_note(words.rest(next_index))
-        if action in DONE_WORDS:
-            return await _done(command, runbook_id, runbook, number, step, note, ctx)
-        return await _undo(command, runbook_id, runbook, number, step, note, ctx)
+        return await _mark(command, runbook_id, runbook, number, step, note, action, ctx)
     if len(words) == 3 and _find_step(words.tokens[2], runbook) is not None:
         number, step, _ = _step(words, 2, runbook_id, runbook, True)
         return one_step(runbook_id, runbook, number, step)
@@ -117,6 +124,38 @@ async def _post(command: Command, runbook_id: str, runbook: Runbook, ctx: Contex
     return reply
 
 
+async def _mark(
+    command: Command,
+    runbook_id: str,
+    runbook: Runbook,
+    number: int,
+    step: Step,
+    note: str,
+    action: str,
+    ctx: Context,
+) -> Reply:
+    """Mark or undo a step; while the database is unreachable (or earlier writes still wait in
+    the spool), keep the mark in the spool for the incident open when it is back."""
+    done = action in DONE_WORDS
+    try:
+        if not ctx.store.spool_pending:
+            if done:
+                return await _done(command, runbook_id, runbook, number, step, note, ctx)
+            return await _undo(command, runbook_id, runbook, number, step, note, ctx)
+    except StoreUnavailable:
+        pass
+    change = _change("", runbook_id, number, step, ctx)
+    run = (runbook.title, len(runbook.steps))
+    verb = "done" if done else "undo"
+    try:
+        await ctx.store.runbooks.spool_step(
+            command.id, change, run, verb, command.actor, ctx.now(), note
+        )
+    except Spooled as spooled:
+        what = f"step {number} of {runbook.title} {'done' if done else 'reopened'}"
+        return spooled_reply(spooled.ref, what, "The step will be marked in the open incident")
+
+
 async def _done(
     command: Command,
     runbook_id: str,
@@ -129,7 +168,7 @@ async def _done(
     incident = await _require_incident(runbook, ctx)
     now = ctx.now()
     runs = ctx.store.runbooks
-    change = _change(incident, runbook_id, number, step, ctx)
+    change = _change(incident.id, runbook_id, number, step, ctx)
     try:
         await runs.start(
             command.id, incident.id, runbook_id, runbook.title, len(runbook.steps),
@@ -163,7 +202,7 @@ async def _undo(
 ) -> Reply:
     incident = await _require_incident(runbook, ctx)
     now = ctx.now()
-    change = _change(incident, runbook_id, number, step, ctx)
+    change = _change(incident.id, runbook_id, number, step, ctx)
     try:
         removed = await ctx.store.runbooks.undo(command.id, change, command.actor, now, note)
     except StepNotDone:
@@ -210,12 +249,10 @@ async def _load(ctx: Context, incident: Incident, runbook_id: str, runbook: Runb
     return await ctx.store.runbooks.load(incident.id, runbook_id, [s.id for s in runbook.steps])
 
 
-def _change(
-    incident: Incident, runbook_id: str, number: int, step: Step, ctx: Context
-) -> StepChange:
+def _change(incident_id: str, runbook_id: str, number: int, step: Step, ctx: Context) -> StepChange:
     dept = find_department(step.owner, ctx.facility)
     return StepChange(
-        incident_id=incident.id,
+        incident_id=incident_id,
         runbook_id=runbook_id,
         step_id=step.id,
         number=number,

@@ -15,6 +15,7 @@ from bot.domain.timefmt import format_time
 from bot.services.board import build_board
 from bot.views.board import incident_label
 from bot.views.checkin_buttons import checkin_actions
+from bot.views.spooled import spooled_reply
 
 HISTORY = 5
 
@@ -42,7 +43,9 @@ async def _check_in(
             "recorded, so nothing was recorded. Send it again."
         ) from None
     except Spooled as spooled:
-        return _spooled_reply(spooled.ref, dept, state, note)
+        what = f"{dept.name} is {state.value.upper()} — {state.label}"
+        then = "This check-in will reach the shared log and the board"
+        return spooled_reply(spooled.ref, what, then, note)
     except CheckInResent as resent:
         first = resent.first
         when = format_time(first.at, ctx.facility.tz, ctx.now())
@@ -66,19 +69,6 @@ async def _check_in(
     if note:
         lines.append(f"Note: {note}")
     return Reply(lines=lines, outcome="recorded")
-
-
-def _spooled_reply(ref: str, dept: Department, state: State, note: str) -> Reply:
-    lines = [
-        f"Saved on this server (ref {ref}), not yet in the shared log: {dept.name} is "
-        f"{state.value.upper()} — {state.label}.",
-        "Lifeline cannot reach its database right now. This check-in will reach the shared log "
-        "and the board, with the time you sent it, when the database is back. No need to send "
-        "it again.",
-    ]
-    if note:
-        lines.append(f"Note: {note}")
-    return Reply(lines=lines, ephemeral=True, outcome="spooled")
 
 
 async def _department(dept: Department, ctx: Context) -> Reply:

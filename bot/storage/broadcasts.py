@@ -6,26 +6,31 @@ double click or an ack on two transports counts once.
 
 from __future__ import annotations
 
-from typing import cast
+from datetime import datetime
+from typing import Any, NoReturn, cast
 
 from redis.asyncio import Redis
 
 from bot.domain.broadcast import Ack, Broadcast
 from bot.domain.delivery import MessageRef
-from bot.domain.errors import AlreadyAcknowledged
+from bot.domain.errors import AlreadyAcknowledged, Spooled, StoreUnavailable
 from bot.domain.models import LogEntry, LogKind
 from bot.domain.outbox import broadcast_copies
 from bot.storage.domain_errors import speaks_domain
 from bot.storage.keys import Keys
+from bot.storage.spool import Spool
 from bot.storage.unit_of_work import Committer, GuardFailed, UnitOfWork, as_text
 
 
 @speaks_domain
 class Broadcasts:
-    def __init__(self, redis: Redis, keys: Keys, committer: Committer) -> None:
+    def __init__(
+        self, redis: Redis, keys: Keys, committer: Committer, spool: Spool | None = None
+    ) -> None:
         self._redis = redis
         self._keys = keys
         self._committer = committer
+        self._spool = spool
 
     async def next_id(self) -> str:
         return f"B-{await self._redis.incr(self._keys.broadcast_sequence)}"
@@ -73,6 +78,38 @@ class Broadcasts:
         except GuardFailed:
             earlier = (await self.acks(broadcast.id)).get(ack.actor.id, ack)
             raise AlreadyAcknowledged(earlier) from None
+
+    async def spool_ack(self, command_id: str, broadcast_id: str | None, ack: Ack) -> NoReturn:
+        """Keep an ack in the local spool (Redis is unreachable): raises Spooled(ref), or
+        StoreUnavailable when there is no spool or it is full. `broadcast_id` None means the
+        latest broadcast sent before the ack, as `ack` with no id means."""
+        if self._spool is None:
+            raise StoreUnavailable("no spool")
+        payload = {"broadcast": broadcast_id, "ack": ack.model_dump(mode="json")}
+        raise Spooled(await self._spool.append("ack", command_id, ack.at, payload))
+
+    async def replay_ack(self, command_id: str, payload: dict[str, Any]) -> str | None:
+        """Replay a spooled ack; the broadcast it counted for, None if it had counted before.
+        Raises LookupError when there is no such broadcast."""
+        ack = Ack.model_validate(payload["ack"])
+        wanted = payload["broadcast"]
+        broadcast = await (self.get(wanted) if wanted else self._latest_before(ack.at))
+        if broadcast is None:
+            raise LookupError(f"no broadcast {wanted or 'before the ack'}")
+        try:
+            await self.acknowledge(command_id, broadcast, ack)
+        except AlreadyAcknowledged:
+            return None
+        return broadcast.id
+
+    async def _latest_before(self, at: datetime) -> Broadcast | None:
+        ids = cast(
+            list[bytes],
+            await self._redis.zrevrangebyscore(
+                self._keys.broadcasts, at.timestamp(), "-inf", start=0, num=1
+            ),
+        )
+        return await self.get(as_text(ids[0])) if ids else None
 
     async def acks(self, broadcast_id: str) -> dict[str, Ack]:
         rows = await self._redis.hgetall(self._keys.broadcast_acks(broadcast_id))

@@ -8,26 +8,82 @@ step a no-op that can say who was first.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
+from typing import Any, NoReturn
 
 from redis.asyncio import Redis
 
-from bot.domain.errors import RunIncidentClosed, StepAlreadyDone, StepNotDone
+from bot.domain.errors import (
+    RunIncidentClosed,
+    Spooled,
+    StepAlreadyDone,
+    StepNotDone,
+    StoreUnavailable,
+)
 from bot.domain.models import Actor, LogEntry, LogKind
 from bot.domain.runbook_run import Run, RunStart, StepChange, StepMark
 from bot.storage.domain_errors import speaks_domain
 from bot.storage.keys import Keys
-from bot.storage.unit_of_work import Committer, GuardFailed, UnitOfWork
+from bot.storage.spool import Spool
+from bot.storage.unit_of_work import Committer, GuardFailed, UnitOfWork, as_text
 
 _RETRIES = 5
 
 
 @speaks_domain
 class RunbookRuns:
-    def __init__(self, redis: Redis, keys: Keys, committer: Committer) -> None:
+    def __init__(
+        self, redis: Redis, keys: Keys, committer: Committer, spool: Spool | None = None
+    ) -> None:
         self._redis = redis
         self._keys = keys
         self._committer = committer
+        self._spool = spool
+
+    async def spool_step(
+        self,
+        command_id: str,
+        change: StepChange,
+        run: tuple[str, int],
+        action: str,
+        actor: Actor,
+        at: datetime,
+        note: str,
+    ) -> NoReturn:
+        """Keep a step mark (`action` "done" or "undo") in the local spool while Redis is
+        unreachable: raises Spooled(ref), or StoreUnavailable with no spool or a full one.
+        `change.incident_id` is not kept: the replay files it under the incident open then.
+        `run` is the runbook's title and step count, for starting its run on replay."""
+        if self._spool is None:
+            raise StoreUnavailable("no spool")
+        step = {k: v for k, v in asdict(change).items() if k != "incident_id"}
+        payload = {
+            "step": step, "title": run[0], "steps": run[1], "action": action,
+            "actor": actor.model_dump(mode="json"), "note": note,
+        }  # fmt: skip
+        raise Spooled(await self._spool.append("step", command_id, at, payload))
+
+    async def replay_step(self, command_id: str, at: datetime, payload: dict[str, Any]) -> str:
+        """Replay a spooled step mark under the open incident: "recorded", or "duplicate" when
+        it is already so. Raises LookupError when no incident is open any more."""
+        raw = await self._redis.get(self._keys.current_incident)
+        if raw is None:
+            raise LookupError("no incident open to mark the step in")
+        change = StepChange(incident_id=as_text(raw), **payload["step"])
+        actor = Actor.model_validate(payload["actor"])
+        try:
+            if payload["action"] == "undo":
+                await self.undo(command_id, change, actor, at, payload["note"])
+                return "recorded"
+            await self.start(
+                command_id, change.incident_id, change.runbook_id, payload["title"],
+                payload["steps"], actor, at,
+            )  # fmt: skip
+            await self.mark_done(command_id, change, actor, at, payload["note"])
+        except (StepAlreadyDone, StepNotDone):
+            return "duplicate"
+        return "recorded"
 
     async def load(self, incident_id: str, runbook_id: str, step_ids: Sequence[str]) -> Run | None:
         step_keys = [self._keys.runbook_step(incident_id, runbook_id, s) for s in step_ids]

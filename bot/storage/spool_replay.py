@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import structlog
 
 from bot.domain.errors import CheckInResent, IncidentNotOpen, StoreUnavailable
+from bot.domain.events import BoardChanged, BroadcastAcked, Event
 from bot.domain.models import CheckIn
 from bot.observability.metrics import Metrics
 from bot.storage.spool import JournalFile, Spool, SpooledEntry
@@ -18,7 +19,7 @@ from bot.storage.store import Store
 
 log = structlog.get_logger(__name__)
 _CHUNK = 64
-OnReplayed = Callable[[str | None], None]  # the incident a replayed write touched
+OnReplayed = Callable[[Event], None]  # what a replayed write changed (the board, an ack count)
 
 
 class NotNow(Exception):
@@ -137,15 +138,23 @@ class SpoolReplayer:
         return Replayed(**counts)
 
     async def _replay_entry(self, entry: SpooledEntry) -> str:
-        if entry.op != "checkin":
-            raise ValueError(f"unknown spooled write {entry.op!r}")
-        checkin = CheckIn.model_validate(entry.payload)
-        try:
-            filed = await self._store.replay_checkin(entry.command_id, checkin)
-        except CheckInResent:
-            return "duplicate"
-        self._on_replayed(filed.incident_id)
-        return "duplicate" if filed.committed.duplicate else "recorded"
+        if entry.op == "checkin":
+            checkin = CheckIn.model_validate(entry.payload)
+            try:
+                filed = await self._store.replay_checkin(entry.command_id, checkin)
+            except CheckInResent:
+                return "duplicate"
+            self._on_replayed(BoardChanged(filed.incident_id))
+            return "duplicate" if filed.committed.duplicate else "recorded"
+        if entry.op == "ack":
+            acked = await self._store.broadcasts.replay_ack(entry.command_id, entry.payload)
+            if acked is None:
+                return "duplicate"
+            self._on_replayed(BroadcastAcked(acked))
+            return "recorded"
+        if entry.op == "step":
+            return await self._store.runbooks.replay_step(entry.command_id, entry.at, entry.payload)
+        raise ValueError(f"unknown spooled write {entry.op!r}")
 
     def _keep_rejected(self, entry: SpooledEntry) -> None:
         with open(self._spool.directory / "rejected.jsonl", "ab") as kept:

@@ -93,12 +93,17 @@ class Store:
         self._committer = Committer(redis, self.keys)
         self.log = LogReader(redis, self.keys)
         self._marker_cache: str | object | None = _UNKNOWN
-        self.runbooks = RunbookRuns(redis, self.keys, self._committer)
-        self.broadcasts = Broadcasts(redis, self.keys, self._committer)
+        self.runbooks = RunbookRuns(redis, self.keys, self._committer, spool)
+        self.broadcasts = Broadcasts(redis, self.keys, self._committer, spool)
         self.schedule = Schedule(redis, self.keys)
         self.people = People(redis, self.keys, self.log)
         self.board_links = BoardLinkKeys(redis, self.keys)
         self.outbox = Outbox(redis, self.keys, self._committer)
+
+    @property
+    def spool_pending(self) -> bool:
+        """Spooled writes still wait for Redis: new in-the-moment writes go behind them."""
+        return self.spool is not None and self.spool.pending
 
     async def ping(self) -> bool:
         return bool(await self.redis.ping())
