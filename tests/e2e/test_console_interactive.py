@@ -74,7 +74,11 @@ def test_an_interactive_session_prompts_answers_and_keeps_history(data_dir: Path
     again = Terminal(data_dir)
     again.read_until("lifeline> ")
     again.type("\x1b[A\r")  # arrow up recalls the last command; Enter runs it again
-    again.read_until("Recorded: Intensive Care is PARTIAL")
+    # The same check-in from the same person moments later is a resend, answered as one.
+    again.read_until(
+        "Intensive Care is PARTIAL — Partially functional. You sent the same check-in then, "
+        "so no second entry was added."
+    )
     again.type("\x04")
     assert again.close() == 0
 
