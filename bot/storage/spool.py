@@ -165,8 +165,8 @@ class Spool:
                 self._current = journal
                 data = b"".join(line for line, _, _ in batch)
                 await asyncio.to_thread(_write_synced, journal.fd, data)
-            except BaseException as error:
-                failure = error if isinstance(error, Exception) else SpoolFull("interrupted")
+            except BaseException as error:  # a full disk, or shutdown: nothing was kept
+                failure = SpoolFull(f"journal not written: {error!r}")
                 for _, _, done in batch:
                     if not done.done():
                         done.set_exception(failure)
