@@ -30,14 +30,9 @@ class Keys:
         return f"{self.root}:{platform}:event:{event_id}"
 
     def department(self, dept_id: str) -> str:
-        """Hash: the department's latest check-in."""
+        """Hash: the department's latest check-in (`checkin`, `entry_id`), and `sent`: who said
+        what in it and when, so the same check-in sent again soon after is not recorded twice."""
         return f"{self.root}:dept:{dept_id}"
-
-    def last_checkin_sent(self, dept_id: str) -> str:
-        """String "<fingerprint> <time>" with a short TTL: who said what (state, note, incident
-        period) in the department's last check-in, and when, so the same check-in sent again soon
-        after is not recorded twice."""
-        return f"{self.root}:dept:{dept_id}:last-sent"
 
     @property
     def current_incident(self) -> str:

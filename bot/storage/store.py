@@ -60,7 +60,7 @@ _RESEND_GUARD = 2
 
 def _fingerprint(checkin: CheckIn, marker: str | None) -> str:
     """Who said what about the department, under which incident period."""
-    what = json.dumps([checkin.actor.id, checkin.state.value, checkin.note, marker])
+    what = "\x1f".join((checkin.actor.id, checkin.state.value, checkin.note, marker or ""))
     return hashlib.blake2b(what.encode(), digest_size=12).hexdigest()
 
 
@@ -270,14 +270,19 @@ class Store:
             work.require_absent(self.keys.current_period)
         else:
             work.require_equals(self.keys.current_period, marker)
-        sent = self.keys.last_checkin_sent(checkin.department)
+        # The department's hash says who sent what last, and when: the same again within
+        # `resend_window` seconds is a resend (guard 2).
+        department = self.keys.department(checkin.department)
         fingerprint = _fingerprint(checkin, marker)
         at = checkin.at.timestamp()
-        work.require_not_recent(sent, fingerprint, at, self.resend_window)  # _RESEND_GUARD
-        work.set_expiring(sent, f"{fingerprint} {at!r}", self.resend_window)
+        work.require_not_recent(department, "sent", fingerprint, at, self.resend_window)
         work.hset(
-            self.keys.department(checkin.department),
-            {"checkin": checkin.model_dump_json(exclude={"entry_id"}), "entry_id": ENTRY_ID},
+            department,
+            {
+                "checkin": checkin.model_dump_json(exclude={"entry_id"}),
+                "entry_id": ENTRY_ID,
+                "sent": f"{fingerprint} {at!r}",
+            },
         )
         return await self._committer.commit(work)
 

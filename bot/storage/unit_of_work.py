@@ -22,7 +22,12 @@ local done = redis.call('GET', KEYS[2])
 if done then return {'dup', done} end
 local guards = cjson.decode(ARGV[3])
 for i, guard in ipairs(guards) do
-  local value = redis.call('GET', KEYS[guard[1]])
+  local value
+  if guard[2] == 'not_recent' then
+    value = redis.call('HGET', KEYS[guard[1]], guard[6])
+  else
+    value = redis.call('GET', KEYS[guard[1]])
+  end
   if guard[2] == 'absent' and value then return {'guard', tostring(i)} end
   if guard[2] == 'equals' and value ~= guard[3] then return {'guard', tostring(i)} end
   if guard[2] == 'not_recent' and value then
@@ -98,10 +103,10 @@ class UnitOfWork:
         self._guards.append([self._slot(key), "equals", value])
         return len(self._guards)
 
-    def require_not_recent(self, key: str, mark: str, at: float, window: float) -> int:
-        """Abort with GuardFailed(n) if `key` holds "`mark` <time>" with a time less than
-        `window` seconds from `at` (times are the command's, in epoch seconds)."""
-        self._guards.append([self._slot(key), "not_recent", mark, repr(at), repr(window)])
+    def require_not_recent(self, key: str, field: str, mark: str, at: float, window: float) -> int:
+        """Abort with GuardFailed(n) if hash `key`'s `field` holds "`mark` <time>" with a time
+        less than `window` seconds from `at` (the commands' own times, in epoch seconds)."""
+        self._guards.append([self._slot(key), "not_recent", mark, repr(at), repr(window), field])
         return len(self._guards)
 
     def hset(self, key: str, mapping: dict[str, str]) -> None:
@@ -110,9 +115,6 @@ class UnitOfWork:
 
     def set(self, key: str, value: str) -> None:
         self._writes.append(["SET", self._slot(key), value])
-
-    def set_expiring(self, key: str, value: str, seconds: int) -> None:
-        self._writes.append(["SET", self._slot(key), value, "EX", str(seconds)])
 
     def delete(self, key: str) -> None:
         self._writes.append(["DEL", self._slot(key)])

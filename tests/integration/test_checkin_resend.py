@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.log_query import LogQuery
-from bot.storage.keys import Keys
-from tests.conftest import Bot, BuildLifeline, Clock
-from tests.waiting import until
+from tests.conftest import Bot, Clock
 
 RESENT = (
     "Already recorded at 10:00: Pharmacy is DOWN — Non-functional. You sent the same check-in "
@@ -64,25 +62,6 @@ async def test_the_same_checkin_under_a_new_incident_period_is_recorded(bot: Bot
         reply.lines[0] == "Recorded: Laboratory is UP — Fully functional (INC-20261122-1, period 2)"
     )
     assert len(await _checkins(bot, "lab")) == 3
-
-
-async def test_after_the_window_the_same_checkin_is_recorded_again(
-    build_bot_lifeline: BuildLifeline,
-) -> None:
-    from bot.config.tuning import Tuning
-
-    bot = Bot(await build_bot_lifeline(tuning=Tuning(edit_interval=0.01, resend_window=1)))
-    await bot.send("status pharmacy down cabinets")
-    key = Keys(bot.store.facility.slug).last_checkin_sent("pharmacy")
-    assert 0 < await bot.store.redis.ttl(key) <= 1
-    await until(lambda: _gone(bot, key), timeout=5)
-    reply = await bot.send("status pharmacy down cabinets")
-    assert reply.lines[0] == "Recorded: Pharmacy is DOWN — Non-functional (no incident open)"
-    assert len(await _checkins(bot)) == 2
-
-
-async def _gone(bot: Bot, key: str) -> bool:
-    return not await bot.store.redis.exists(key)
 
 
 async def test_the_window_is_measured_between_the_checkins_own_times(
