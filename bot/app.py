@@ -38,9 +38,9 @@ from bot.storage.connection import RedisConnection, connect_redis
 from bot.storage.spool import Spool
 from bot.storage.spool_replay import SpoolReplayer
 from bot.storage.store import Store
+from bot.storage.supervisor import RedisSupervisor
 from bot.web.board_page import BoardPage
 from bot.web.board_stream import BoardFeed
-from bot.storage.supervisor import RedisSupervisor
 from handlers import command_specs
 
 log = structlog.get_logger(__name__)

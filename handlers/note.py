@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from bot.dispatch.context import CommandSpec, Context
 from bot.domain.command import Command, Words
-from bot.domain.errors import UserError
+from bot.domain.errors import Spooled, StoreUnavailable, UserError
 from bot.domain.models import LogEntry, LogKind
 from bot.domain.parsing import check_note
 from bot.domain.reply import Reply
+from bot.views.spooled import spooled_reply
 
 USAGE = "note <text>"
 
@@ -16,8 +17,22 @@ async def run(command: Command, words: Words, ctx: Context) -> Reply:
     text = check_note(words.rest(1))
     if not text:
         raise UserError("Write the note after the word note.", usage=USAGE)
-    incident = await ctx.store.open_incident()
     data = {"link": command.reference} if command.reference else {}
+    try:
+        if not ctx.store.spool_pending:  # else earlier writes wait in the spool: go behind them
+            return await _record(command, text, data, ctx)
+    except StoreUnavailable:
+        pass
+    entry = LogEntry(at=ctx.now(), kind=LogKind.NOTE, actor=command.actor, text=text, data=data)
+    try:
+        await ctx.store.spool_note(command.id, entry)
+    except Spooled as spooled:
+        then = "It will reach the shared log, in the open incident"
+        return spooled_reply(spooled.ref, f"note by {command.actor.name}", then, text)
+
+
+async def _record(command: Command, text: str, data: dict[str, str], ctx: Context) -> Reply:
+    incident = await ctx.store.open_incident()
     entry = LogEntry(
         at=ctx.now(),
         incident_id=incident.id if incident else None,

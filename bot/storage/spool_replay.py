@@ -152,6 +152,9 @@ class SpoolReplayer:
                 return "duplicate"
             self._on_replayed(BroadcastAcked(acked))
             return "recorded"
+        if entry.op == "note":
+            committed = await self._store.replay_note(entry.command_id, entry.payload)
+            return "duplicate" if committed.duplicate else "recorded"
         if entry.op == "step":
             return await self._store.runbooks.replay_step(entry.command_id, entry.at, entry.payload)
         raise ValueError(f"unknown spooled write {entry.op!r}")

@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, NoReturn, cast
 
 from redis.asyncio import Redis
 
@@ -117,6 +117,22 @@ class Store:
     async def append(self, command_id: str, entry: LogEntry) -> Committed:
         """Append a log entry with no other state change (notes, refusals, exports)."""
         return await self._committer.commit(UnitOfWork(entry, command_id))
+
+    async def spool_note(self, command_id: str, entry: LogEntry) -> NoReturn:
+        """Keep a note in the local spool (Redis is unreachable): raises Spooled(ref), or
+        StoreUnavailable with no spool or a full one. It is filed under the incident open when
+        it is replayed."""
+        if self.spool is None:
+            raise StoreUnavailable("no spool")
+        payload = entry.model_dump(mode="json", exclude={"id", "incident_id"})
+        raise Spooled(await self.spool.append("note", command_id, entry.at, payload))
+
+    async def replay_note(self, command_id: str, payload: dict[str, Any]) -> Committed:
+        incident = await self.open_incident()
+        entry = LogEntry.model_validate(
+            {**payload, "incident_id": incident.id if incident else None}
+        )
+        return await self.append(command_id, entry)
 
     async def query_log(self, query: LogQuery) -> list[LogEntry]:
         return await self.log.query(query)

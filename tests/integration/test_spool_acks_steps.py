@@ -121,3 +121,28 @@ async def test_step_marks_while_redis_is_down_replay_in_order(
     assert (step_one.incident_id, step_one.at.strftime("%H:%M")) == ("INC-20261122-1", "15:07")
     checklist = await bot.send("runbook teams")
     assert any(f.value == "1/12 steps done" for f in checklist.fields)
+
+
+async def test_a_note_while_redis_is_down_reaches_the_log_in_the_open_incident(
+    bot: Bot, doomed: EmbeddedRedis, clock: Clock
+) -> None:
+    _kill(doomed)
+    clock.now += timedelta(minutes=3)
+    reply = await bot.send("note generator 2 refuelled", user="bob")
+    assert (reply.outcome, reply.ephemeral) == ("spooled", True)
+    assert reply.lines[0].endswith("not yet in the shared log: note by bob.")
+    assert reply.lines[1:] == [
+        "Lifeline cannot reach its database right now. It will reach the shared log, in the open "
+        "incident, with the time you sent it, when the database is back. No need to send it "
+        "again.",
+        "Note: generator 2 refuelled",
+    ]
+    await doomed.start()
+    assert await _replay(bot) == (1, 0, 0)
+    [entry] = await bot.store.query_log(LogQuery(kinds=["note"]))
+    assert (entry.actor.id, entry.text, entry.incident_id) == (
+        "bob",
+        "generator 2 refuelled",
+        "INC-20261122-1",
+    )
+    assert entry.at.strftime("%H:%M") == "15:03"
