@@ -20,7 +20,6 @@ from bot.domain.clock import utc_now
 from bot.domain.delivery import Transport
 from bot.domain.errors import StoreUnavailable
 from bot.domain.events import BroadcastSent, IncidentOpened, RollCallRequested
-from bot.domain.events import BoardChanged
 from bot.domain.facility import FacilityConfig
 from bot.domain.outbox import BOARD, BROADCAST, ROLLCALL
 from bot.observability.metrics import Metrics
@@ -230,7 +229,8 @@ async def build_lifeline(
              transports=list(wired))  # fmt: skip
     return Lifeline(
         settings, facility, tuning, connection, store, events, router, metrics, wired,
-        broadcaster, rollcaller, scheduler, deliverer, board, readiness, board_page, supervisor, replayer,
+        broadcaster, rollcaller, scheduler, deliverer, board, readiness, board_page, supervisor,
+        replayer,
     )  # fmt: skip
 
 

@@ -135,6 +135,7 @@ class Metrics:
 
     def outbox_takeover(self, what: str) -> None:
         self._outbox_takeovers.labels(what).inc()
+
     def redis_restarted(self) -> None:
         self._redis_restarts.inc()
 
