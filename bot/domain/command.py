@@ -7,10 +7,11 @@ import shlex
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.domain.errors import UserError
 from bot.domain.models import Actor
+from bot.domain.user_text import clean
 
 MAX_COMMAND_CHARS = 4000
 _WORD = re.compile(r"[^ \t\r\n]+")  # shlex's whitespace: a no-break space joins words
@@ -36,6 +37,12 @@ class Command(BaseModel):
     reference: str | None = None
     granted_roles: frozenset[str] = Field(default_factory=frozenset)
     received_at: datetime
+
+    @field_validator("text")
+    @classmethod
+    def _cleaned(cls, text: str) -> str:
+        """The one door user text comes in by: what it hides or reorders stays outside."""
+        return clean(text)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot.domain.user_text import one_line
 
 Transport = Literal["slack", "matrix", "console", "system"]
 
@@ -73,6 +75,12 @@ class Actor(FrozenModel):
     id: str
     name: str
     transport: Transport
+
+    @field_validator("name")
+    @classmethod
+    def _shown_as_typed(cls, name: str) -> str:
+        """Display names are user text too (a Slack profile, a Matrix displayname)."""
+        return one_line(name)
 
 
 class CheckIn(FrozenModel):

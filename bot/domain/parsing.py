@@ -10,6 +10,7 @@ from bot.domain.command import Words
 from bot.domain.errors import UserError
 from bot.domain.facility import Department, FacilityConfig
 from bot.domain.models import REPORTABLE_STATES, STATE_ALIASES, Actor, State, Transport
+from bot.domain.user_text import one_line
 
 MAX_NOTE_CHARS = 2000
 _SLACK_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
@@ -107,6 +108,8 @@ def parse_state(word: str) -> State:
 
 
 def check_note(note: str, what: str = "note") -> str:
+    """A note, summary or broadcast text on one line (line breaks shown as ⏎), within the limit."""
+    note = one_line(note)
     if len(note) > MAX_NOTE_CHARS:
         raise UserError(
             f"That {what} is {len(note):,} characters; the limit is {MAX_NOTE_CHARS:,}. "

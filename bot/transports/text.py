@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.domain.reply import Action, Reply, Table
+from bot.domain.user_text import clean
 
 MARKERS = {"up": "+", "partial": "~", "down": "X", "na": "-", "unknown": "?", "stale": "!"}
 LEGEND = "+ up  ~ partial  X down  - n/a  ? no report  ! stale"
@@ -26,7 +27,7 @@ def render_text(reply: Reply) -> str:
         parts.append("Actions: " + " | ".join(action_commands(reply.actions)))
     if reply.footer or reply.footer_command:
         parts.append(reply.footer_line())
-    return "\n".join(parts)
+    return clean("\n".join(parts))
 
 
 def action_commands(actions: list[Action]) -> list[str]:

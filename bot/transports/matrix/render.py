@@ -7,6 +7,7 @@ from html import escape
 from typing import Any
 
 from bot.domain.reply import Reply, Table
+from bot.domain.user_text import clean
 from bot.transports.text import render_text
 
 COMMAND_PREFIX = "!"
@@ -139,8 +140,8 @@ def _table(table: Table) -> str:
 
 
 def _escape(text: str) -> str:
-    """User text is inert: no tags, no attributes, line breaks kept."""
-    return escape(text, quote=True).replace("\n", "<br>")
+    """User text is inert: no tags, no attributes, nothing hidden or reordered, line breaks kept."""
+    return escape(clean(text), quote=True).replace("\n", "<br>")
 
 
 def _fit(content: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.domain.reply import Action, Reply, ReplyField, Table
+from bot.domain.user_text import clean
 from bot.transports.text import render_table
 
 MAX_BLOCKS = 50
@@ -47,8 +48,9 @@ EMOJI = {
 
 
 def escape(text: str) -> str:
-    """Slack's three control characters; after this no user text can mention or link anyone."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack's three control characters; after this no user text can mention or link anyone
+    (and nothing in it is hidden or reordered: `clean`)."""
+    return clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def clip(text: str, limit: int) -> str:
