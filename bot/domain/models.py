@@ -72,7 +72,7 @@ class FrozenModel(BaseModel):
 class Actor(FrozenModel):
     """Who did something: a platform user id, their display name and the transport they used."""
 
-    id: str
+    id: str = Field(min_length=1)  # nobody is never an actor: a payload without one is refused
     name: str
     transport: Transport
 

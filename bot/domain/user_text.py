@@ -17,9 +17,9 @@ _EMOJI_MODIFIERS = frozenset("\ufe0f\ufe0e") | {chr(c) for c in range(0x1F3FB, 0
 def clean(text: str) -> str:
     """Removes what can hide or reorder text: C0/C1 controls (newline and tab kept; CR and the
     Unicode line separators become newlines), bidi overrides/isolates/marks, zero-width and
-    other format characters. Kept: accents, non-Latin scripts, emoji — including the zero-width
-    joiner inside an emoji sequence (👩‍⚕️), the non-joiner between letters (Persian, Indic) and
-    the tags of a subdivision flag."""
+    other format characters. Kept: spaces of every width, accents, non-Latin scripts, emoji —
+    with the zero-width joiner inside an emoji sequence (👩‍⚕️), the non-joiner between letters
+    (Persian, Indic) and the tags of a subdivision flag."""
     if text.isprintable() or text.replace("\n", "").replace("\t", "").isprintable():
         return text  # the usual case, decided at C speed: nothing to remove
     text = text.replace("\r\n", "\n")
@@ -34,7 +34,10 @@ def clean(text: str) -> str:
 
 def _kept_format(text: str, index: int, out: list[str]) -> bool:
     char = text[index]
-    if unicodedata.category(char) != "Cf":
+    category = unicodedata.category(char)
+    if category == "Zs":
+        return True  # no-break and other visible spaces (isprintable counts only " ")
+    if category != "Cf":
         return False  # controls, unassigned, private use never pass (isprintable said no)
     before = out[-1] if out else ""
     after = text[index + 1] if index + 1 < len(text) else ""

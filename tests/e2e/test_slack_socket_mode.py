@@ -114,3 +114,35 @@ async def test_a_button_click_envelope_is_acked_and_runs_as_the_clicking_user(
     assert (latest.state.value, latest.note, latest.actor.id) == ("down", "cases on hold", "U1")
     [post] = slack.stub.calls_to("chat.postMessage")
     assert "Recorded: Surgery / OR is DOWN" in post.visible_text()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [],
+        None,
+        "payload",
+        {"type": "block_actions", "user": "U1", "actions": [{"action_id": "lifeline-action-0"}]},
+        {"type": "block_actions", "user": {"id": "U1"}, "actions": []},
+        {"type": "block_actions", "actions": [{"action_id": "lifeline-action-0",
+                                               "value": "status surgery down"}]},
+        {"command": "/checkin", "text": "surgery down"},  # no user
+        {"type": "event_callback", "event": "app_mention"},
+    ],
+)  # fmt: skip
+async def test_a_malformed_envelope_is_acked_and_dropped_and_the_next_one_works(
+    slack: SlackBot, store: Store, payload: object
+) -> None:
+    await slack.stub.send_envelope(
+        {"envelope_id": "bad", "type": "interactive", "accepts_response_payload": False,
+         "payload": payload}
+    )  # fmt: skip
+    assert await slack.stub.wait_for_ack("bad") == {}
+    await slack.stub.send_envelope(slash_envelope(slack, "good", "/checkin", "dietary up"))
+    await slack.stub.wait_for_ack("good")
+    await slack.settle()
+
+    entries = await store.query_log(LogQuery(limit=10))
+    assert [(e.kind.value, e.department, e.actor.id) for e in entries] == [
+        ("checkin", "dietary", "U1")
+    ]

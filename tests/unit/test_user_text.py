@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -33,6 +35,7 @@ def test_hidden_and_control_characters_are_removed(hidden: str) -> None:
         "👍🏽 thanks",
         "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f team",  # Scotland flag
         "tab\tseparated",
+        "Sam\u00a0Okafor 12\u202f000 units",  # no-break spaces are spaces
     ],
 )
 def test_accents_scripts_and_emoji_are_kept(kept: str) -> None:
@@ -65,7 +68,10 @@ def test_cleaned_text_has_nothing_invisible_and_one_line_has_no_breaks(text: str
     cleaned = clean(text)
     assert clean(cleaned) == cleaned
     assert all(
-        char.isprintable() or char in "\n\t\u200d\u200c" or 0xE0020 <= ord(char) < 0xE0080
+        char.isprintable()
+        or char in "\n\t\u200d\u200c"
+        or unicodedata.category(char) == "Zs"
+        or 0xE0020 <= ord(char) < 0xE0080
         for char in cleaned
     )
     flat = one_line(text)

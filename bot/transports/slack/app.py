@@ -14,9 +14,9 @@ from typing import Any
 import aiohttp
 import structlog
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config.settings import Settings
@@ -35,6 +35,8 @@ from bot.transports.slack.inbound import CommandBuilder, DeliveryLedger
 from bot.transports.slack.interactions import Interactions
 from bot.transports.slack.names import DisplayNames
 from bot.transports.slack.outbox_marker import find_outbox_message, outbox_metadata
+from bot.transports.slack.request_gate import RateLimitedLog, Refused, RequestGate
+from bot.transports.slack.socket_mode import GuardedSocketModeHandler
 from bot.transports.slack.surfaces import listen_for_surfaces
 
 log = structlog.get_logger(__name__)
@@ -123,7 +125,9 @@ class SlackTransport:
             config.ack_budget,
             self.forms,
         )
-        self._socket: AsyncSocketModeHandler | None = None
+        self._socket: GuardedSocketModeHandler | None = None
+        self._gate = RequestGate(config.signing_secret)
+        self._crashed = RateLimitedLog("slack.request_failed")
         self._tasks: set[asyncio.Task[None]] = set()
         self._authorized = False
         self._checked_at = 0.0
@@ -133,6 +137,7 @@ class SlackTransport:
             client=self.client,
             signing_secret=config.signing_secret,
             process_before_response=True,  # we ack ourselves, then continue in tasks we track
+            request_verification_enabled=False,  # RequestGate verifies before anything parses
         )
         self._listen()
 
@@ -145,7 +150,25 @@ class SlackTransport:
         return [] if self.socket_mode else [web.post(EVENTS_PATH, self._http)]
 
     async def _http(self, request: web.Request) -> web.Response:
-        response = await self.app.async_dispatch(await to_bolt_request(request))
+        """Verify first, parse second: the signature on the raw bytes, then the payload's shape,
+        then bolt. Nothing from outside reaches a 500."""
+        raw = await request.read()
+        try:
+            text = self._gate.admit(raw, request.headers)
+            response = await self.app.async_dispatch(
+                AsyncBoltRequest(
+                    body=text,
+                    query=request.query_string,
+                    headers=request.headers,  # type: ignore[arg-type]
+                )
+            )
+        except Refused as refusal:
+            return web.Response(status=refusal.status, text=refusal.text)
+        except Exception as error:  # a shape the gate let through and bolt could not read
+            self._crashed.warn(error=type(error).__name__)
+            return web.Response(status=400, text="malformed request")
+        if response.status >= 500:  # bolt's answer when a listener raised (it logged why)
+            return web.Response(status=400, text="request could not be handled")
         return await to_aiohttp_response(response)
 
     # Lifecycle -------------------------------------------------------------------------------
@@ -155,7 +178,7 @@ class SlackTransport:
         self.client.session = self._session
         await self._check_auth()
         if self.config.app_token is not None:
-            self._socket = AsyncSocketModeHandler(
+            self._socket = GuardedSocketModeHandler(
                 self.app, self.config.app_token, web_client=self.client
             )
             # Connecting retries on its own until Slack answers; the bot does not wait for it.
