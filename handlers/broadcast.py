@@ -8,7 +8,13 @@ from bot.domain.command import Command, Words
 from bot.domain.errors import AlreadyAcknowledged, Spooled, StoreUnavailable, UserError
 from bot.domain.events import BroadcastAcked, BroadcastSent
 from bot.domain.parsing import check_note
-from bot.domain.permissions import COMMAND_ROLES, INCIDENT_COMMANDER, require, roles_of
+from bot.domain.permissions import (
+    COMMAND_ROLES,
+    INCIDENT_COMMANDER,
+    require,
+    require_urgent,
+    roles_of,
+)
 from bot.domain.reply import Reply, ReplyField, Row, Table
 from bot.domain.timefmt import format_time
 from bot.views.spooled import spooled_reply
@@ -37,6 +43,8 @@ async def run(command: Command, words: Words, ctx: Context) -> Reply:
     text = check_note(words.rest(start), "broadcast")
     if not text:
         raise UserError("Write the message to send after the priority.", usage=USAGE)
+    if priority == "urgent":
+        require_urgent(command, ctx.facility, incident)
     roles = roles_of(command, ctx.facility, incident)
     role = next((ROLE_TITLES[r] for r in ROLE_TITLES if r in roles), "Command staff")
     broadcast = Broadcast(
@@ -157,6 +165,11 @@ SPEC = CommandSpec(
     name="broadcast",
     summary="Send a message to every channel on every transport, with acknowledgements.",
     usage=(USAGE, "broadcast", "broadcast B-<n>"),
+    notes=(
+        "urgent pings every channel, so it needs the commander or admin role (unless the "
+        "facility file sets broadcast_policy: {urgent_needs_role: false}); the incident's own "
+        "commander may send normal and info.",
+    ),
     examples=(
         "broadcast urgent Do not power on or log in to Windows PCs until IT says so",
         "broadcast Teams is down: use this workspace for all incident messages",

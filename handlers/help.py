@@ -29,7 +29,7 @@ def _one(word: str, ctx: Context) -> Reply:
     if spec is None:
         names = ", ".join(s.name for s in ctx.commands)
         raise UserError(f"There is no command “{word}”. Commands: {names}.")
-    lines = [f"Usage: {usage}" for usage in spec.usage]
+    lines = [f"Usage: {usage}" for usage in spec.usage] + list(spec.notes)
     lines += ["Examples:", *(f"  {example}" for example in spec.examples)]
     return Reply(title=f"{spec.name} — {spec.summary}", lines=lines, ephemeral=True)
 

@@ -29,6 +29,7 @@ class CommandSpec:
     handler: Handler
     aliases: tuple[str, ...] = ()
     roles: frozenset[str] = frozenset()  # empty: anyone (parts may still be restricted)
+    notes: tuple[str, ...] = ()  # shown by `help <command>` after the usage: who may do what
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,15 @@ class Roles(_Strict):
     it: tuple[str, ...] = ()
 
 
+class BroadcastPolicy(_Strict):
+    """Who may alert everyone. Urgent broadcasts ping every channel (@channel, @room), so by
+    default they need a configured commander or admin role; the incident's own commander (who
+    may be whoever opened it) sends normal and info ones. `urgent_needs_role: false` lets the
+    incident's commander send urgent ones too."""
+
+    urgent_needs_role: bool = True
+
+
 BUILTIN_DEPARTMENTS: tuple[Department, ...] = (
     Department(id="pharmacy", name="Pharmacy", aliases=("rx", "pharm")),
     Department(id="lab", name="Laboratory", aliases=("labs", "laboratory")),
@@ -116,6 +125,7 @@ class FacilityConfig(_Strict):
     departments: tuple[Department, ...] = BUILTIN_DEPARTMENTS
     roles: Roles = Roles()
     channels: Channels = Channels()
+    broadcast_policy: BroadcastPolicy = BroadcastPolicy()
 
     @field_validator("timezone")
     @classmethod

@@ -12,6 +12,12 @@ from bot.domain.models import Incident
 INCIDENT_COMMANDER = "incident commander"
 COMMAND_ROLES = frozenset({"commander", "admin", INCIDENT_COMMANDER})
 LOG_ROLES = frozenset({"it", "commander", "admin", INCIDENT_COMMANDER})
+ALERT_ROLES = frozenset({"commander", "admin"})
+URGENT_REFUSED = (
+    "Only someone with the commander or admin role can send an urgent broadcast: it pings "
+    "every channel. Send it without pinging (broadcast normal <text>), or ask an admin to add "
+    "you to the commander role in the facility file."
+)
 
 
 def roles_of(command: Command, facility: FacilityConfig, incident: Incident | None) -> set[str]:
@@ -43,3 +49,10 @@ def require(
         return
     who = describe([*sorted(allowed - {INCIDENT_COMMANDER}), INCIDENT_COMMANDER])
     raise Denied(f"Only the {who} can {action}. Ask the incident commander if this is needed.")
+
+
+def require_urgent(command: Command, facility: FacilityConfig, incident: Incident | None) -> None:
+    """Urgent broadcasts (the ones that ping everyone) per the facility's broadcast policy."""
+    allowed = ALERT_ROLES if facility.broadcast_policy.urgent_needs_role else COMMAND_ROLES
+    if not roles_of(command, facility, incident) & allowed:
+        raise Denied(URGENT_REFUSED)

@@ -160,7 +160,7 @@ def test_a_broadcast_reaches_the_console_and_acks_count_once(data_dir: Path) -> 
         "incident start Teams outage\n"
         "broadcast urgent Do not power on Windows PCs <!here>\n"
         "ack B-1\nack B-1\nbroadcast B-1\n",
-        "--as", "dr.lee",
+        "--as", "dr.lee", "--role", "commander",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     out = result.stdout

@@ -6,12 +6,18 @@ from __future__ import annotations
 
 from structlog.testing import capture_logs
 
+from bot.domain.facility import BroadcastPolicy
 from tests.e2e.matrix_fixtures import MatrixWorld
 
 
 async def test_a_check_mark_on_a_broadcast_acknowledges_it_once_per_person(
     matrix: MatrixWorld,
 ) -> None:
+    # The facility lets the incident's own commander send urgent broadcasts (the default asks
+    # for the commander role): alice opens the incident and pings the room.
+    matrix.facility = matrix.facility.model_copy(
+        update={"broadcast_policy": BroadcastPolicy(urgent_needs_role=False)}
+    )
     await matrix.started_bot()
     bot = matrix.bot.user_id
     room = await matrix.room_with_bot(power={bot: 50})

@@ -3,7 +3,13 @@ from __future__ import annotations
 import asyncio
 
 from bot.config.tuning import RetryPolicy
-from bot.domain.facility import BroadcastTargets, Channels, ChannelTargets, FacilityConfig
+from bot.domain.facility import (
+    BroadcastTargets,
+    Channels,
+    ChannelTargets,
+    FacilityConfig,
+    Roles,
+)
 from bot.storage.embedded_redis import EmbeddedRedis
 from tests.slack_harness import SlackBot, running_bot
 
@@ -13,6 +19,7 @@ TARGETS = tuple(f"CB{n:03d}" for n in range(100))
 def facility_with(targets: tuple[str, ...]) -> FacilityConfig:
     return FacilityConfig(
         timezone="America/New_York",
+        roles=Roles(commander=("U1",)),  # urgent broadcasts need the role
         channels=Channels(
             incident=ChannelTargets(slack="CINC"), broadcast=BroadcastTargets(slack=targets)
         ),

@@ -2,13 +2,17 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.domain.facility import BroadcastPolicy, FacilityConfig
 from bot.domain.log_query import LogQuery
-from tests.conftest import Bot
+from tests.conftest import Bot, BuildLifeline
 
 REFUSED_BROADCAST = (
     "Only the admin, commander or incident commander can send broadcasts. "
     "Ask the incident commander if this is needed."
 )
+
+
+COMMANDER = frozenset({"commander"})
 
 
 async def open_incident(bot: Bot) -> None:
@@ -35,7 +39,9 @@ async def test_staff_cannot_run_a_roll_call(bot: Bot) -> None:
 
 async def test_the_commander_broadcasts_and_it_is_logged_with_priority(bot: Bot) -> None:
     await open_incident(bot)
-    reply = await bot.send("broadcast urgent Do not power on Windows PCs", user="dr.lee")
+    reply = await bot.send(
+        "broadcast urgent Do not power on Windows PCs", user="dr.lee", roles=COMMANDER
+    )
     assert (reply.outcome, reply.ephemeral) == ("recorded", True)
     assert reply.lines == [
         "Recorded B-1 (Urgent-High); sending it to every broadcast channel and the incident channel.",
@@ -130,3 +136,61 @@ async def test_handoff_moves_who_may_broadcast(bot: Bot) -> None:
     await bot.send("incident handoff @dr.patel", user="dr.lee")
     assert (await bot.send("broadcast hello", user="dr.lee")).outcome == "denied"
     assert (await bot.send("broadcast hello", user="dr.patel")).outcome == "recorded"
+
+
+URGENT_REFUSED = (
+    "Only someone with the commander or admin role can send an urgent broadcast: it pings every "
+    "channel. Send it without pinging (broadcast normal <text>), or ask an admin to add you to "
+    "the commander role in the facility file."
+)
+
+
+async def test_whoever_opened_the_incident_cannot_ping_everyone_by_default(bot: Bot) -> None:
+    await bot.send("incident start Teams outage", user="nurse.kim")
+    reply = await bot.send("broadcast urgent everyone evacuate", user="nurse.kim")
+
+    assert (reply.outcome, reply.lines) == ("denied", [URGENT_REFUSED])
+    [denied] = await bot.store.query_log(LogQuery(kinds=["denied"]))
+    assert (denied.actor.id, denied.data["reason"]) == ("nurse.kim", URGENT_REFUSED)
+    assert await bot.store.broadcasts.recent() == []
+
+
+async def test_the_incidents_own_commander_may_send_normal_and_info(bot: Bot) -> None:
+    await bot.send("incident start Teams outage", user="nurse.kim")
+    normal = await bot.send("broadcast Use paper downtime forms", user="nurse.kim")
+    info = await bot.send("broadcast info Briefing at 14:00", user="nurse.kim")
+
+    assert (normal.outcome, info.outcome) == ("recorded", "recorded")
+    assert [b.priority for b in await bot.store.broadcasts.recent()] == ["info", "normal"]
+
+
+async def test_configured_commanders_and_admins_may_send_urgent(bot: Bot) -> None:
+    await bot.send("incident start Teams outage", user="nurse.kim")
+    by_commander = await bot.send("broadcast urgent Do not log in", user="ic1")
+    by_admin = await bot.send("broadcast urgent Still do not log in", user="admin1")
+
+    assert (by_commander.outcome, by_admin.outcome) == ("recorded", "recorded")
+
+
+async def test_a_facility_may_let_the_incident_commander_send_urgent(
+    build_bot_lifeline: BuildLifeline, facility: FacilityConfig
+) -> None:
+    relaxed = facility.model_copy(
+        update={"broadcast_policy": BroadcastPolicy(urgent_needs_role=False)}
+    )
+    bot = Bot(await build_bot_lifeline(facility=relaxed))
+    await bot.send("incident start Teams outage", user="nurse.kim")
+    reply = await bot.send("broadcast urgent Do not log in", user="nurse.kim")
+
+    assert reply.outcome == "recorded"
+    staff = await bot.send("broadcast urgent me too", user="someone.else")
+    assert (staff.outcome, staff.lines) == ("denied", [REFUSED_BROADCAST])
+
+
+async def test_help_broadcast_states_the_policy(bot: Bot) -> None:
+    text = await bot.text("help broadcast")
+    assert (
+        "urgent pings every channel, so it needs the commander or admin role (unless the "
+        "facility file sets broadcast_policy: {urgent_needs_role: false}); the incident's own "
+        "commander may send normal and info."
+    ) in text
