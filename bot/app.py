@@ -22,6 +22,7 @@ from bot.domain.errors import StoreUnavailable
 from bot.domain.events import BroadcastSent, IncidentOpened, RollCallRequested
 from bot.domain.facility import FacilityConfig
 from bot.domain.outbox import BOARD, BROADCAST, ROLLCALL
+from bot.domain.people import People
 from bot.observability.metrics import Metrics
 from bot.services import fanout, live_board
 from bot.services.board_links import BoardLinks
@@ -74,6 +75,13 @@ class ServesHttp(Protocol):
     """A transport that receives over the bot's own HTTP server (Slack in HTTP mode)."""
 
     def routes(self) -> list[web.RouteDef]: ...
+
+
+@runtime_checkable
+class KnowsPeople(Protocol):
+    """A transport that can say whether a user it names is a person (for handoffs)."""
+
+    people: People
 
 
 @dataclass
@@ -188,6 +196,9 @@ async def build_lifeline(
     factories = configured_transports(settings) if transports is None else transports
     built = [factory(core) for factory in factories]
     wired = {transport.name: transport for transport in built}
+    context.people.update(
+        {name: t.people for name, t in wired.items() if isinstance(t, KnowsPeople)}
+    )
 
     board = None
     if tuning.live_board:

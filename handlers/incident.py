@@ -176,6 +176,7 @@ async def _handoff(command: Command, words: Words, incident: Incident, ctx: Cont
     target = parse_mention(words.tokens[2], command.actor.transport) if len(words) > 2 else None
     if target is None:
         raise UserError("Name the new incident commander.", usage="incident handoff @user")
+    target = await ctx.person(command, target)
     if target.id == incident.commander.id:
         raise UserError(f"{target.name} is already the incident commander.")
     now = ctx.now()

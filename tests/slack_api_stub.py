@@ -61,6 +61,8 @@ class Message:
 @dataclass
 class SlackApiStub:
     users: dict[str, str] = field(default_factory=dict)  # user id → display name
+    bots: set[str] = field(default_factory=set)  # users.info says is_bot (Lifeline itself is one)
+    deactivated: set[str] = field(default_factory=set)  # users.info says deleted
     outside: set[str] = field(default_factory=set)  # public channels the bot is not a member of
     delays: dict[str, float] = field(default_factory=dict)  # method → seconds before answering
     arrived: Counter[str] = field(
@@ -204,11 +206,19 @@ class SlackApiStub:
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
         if method == "users.info":
             user = str(params.get("user", ""))
+            if user == BOT_USER_ID:
+                profile = {"display_name": "", "real_name": "Lifeline"}
+                return {"ok": True, "user": {"id": user, "name": "lifeline", "is_bot": True,
+                                             "deleted": False, "profile": profile}}  # fmt: skip
             if user not in self.users:
                 return {"ok": False, "error": "user_not_found"}
             name = self.users[user]
             profile = {"display_name": name, "real_name": name + " (real)"}
-            return {"ok": True, "user": {"id": user, "name": user.lower(), "profile": profile}}
+            return {
+                "ok": True,
+                "user": {"id": user, "name": user.lower(), "profile": profile,
+                         "is_bot": user in self.bots, "deleted": user in self.deactivated},
+            }  # fmt: skip
         if method == "chat.postMessage":
             ts = f"1700000000.{next(self._ts):06d}"
             self.messages[(channel, ts)] = Message(channel, ts, params)

@@ -9,6 +9,8 @@ from datetime import datetime
 from bot.domain.clock import utc_now
 from bot.domain.command import Command, Words
 from bot.domain.facility import FacilityConfig
+from bot.domain.models import Actor
+from bot.domain.people import People
 from bot.domain.reply import Reply
 from bot.services.board_links import BoardLinks
 from bot.services.event_bus import EventBus
@@ -43,6 +45,18 @@ class Context:
     clock: Callable[[], datetime] = field(default=utc_now)
     runbooks: RunbookLibrary = field(default_factory=RunbookLibrary.default)
     board_links: BoardLinks | None = None  # the web board's links (absent: no web board)
+    # Each transport's directory of people, by transport name; filled in once the transports
+    # are built. A transport without one (the console) takes any name.
+    people: dict[str, People] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return self.clock()
+
+    async def person(self, command: Command, named: Actor) -> Actor:
+        """`named` as a person of the transport the command came from (see People)."""
+        transport = command.actor.transport
+        directory = self.people.get(transport)
+        if directory is None:
+            return named
+        room = self.facility.channels.incident_on(transport, transport, command.channel)
+        return await directory.person(named.id, room)

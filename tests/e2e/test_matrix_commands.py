@@ -154,3 +154,41 @@ async def test_a_command_in_a_thread_is_answered_in_that_thread(matrix: MatrixWo
         "is_falling_back": False,
         "m.in_reply_to": {"event_id": command},
     }
+
+
+async def test_a_handoff_reaches_only_a_member_of_the_room_who_is_not_the_bot(
+    matrix: MatrixWorld,
+) -> None:
+    await matrix.started_bot()
+    room = await matrix.room_with_bot()
+    bob = matrix.bob.user_id
+
+    async def answer(text: str) -> str:
+        reply = await matrix.alice.reply_to(room, await matrix.alice.send(room, text))
+        return str(reply["content"]["body"])
+
+    await answer("!incident start Teams outage")
+    assert await answer("!incident handoff @nobody") == (
+        "“@nobody” is not a Matrix user. Use their full Matrix id, like @dr.lee:hospital.org "
+        "(incident handoff @user:server)."
+    )
+    assert await answer(f"!incident handoff {matrix.bot.user_id}") == (
+        "Lifeline cannot be incident commander. Hand command to a person."
+    )
+    assert await answer(f"!incident handoff {bob}") == (
+        f"{bob} is not in the incident room, so command was not handed over. Invite them first."
+    )
+    await matrix.alice.invite(room, bob)
+    assert await answer(f"!incident handoff {bob}") == (
+        f"{bob} has been invited to the incident room but has not joined yet; command can be "
+        "handed over once they join."
+    )
+    incident = await matrix.store.open_incident()
+    assert incident is not None and incident.commander.id == matrix.alice.user_id
+
+    await matrix.bob.join(room)
+    assert (await answer(f"!incident handoff {bob}")).startswith(
+        f"{matrix.bob.user.localpart} is now incident commander of INC-"
+    )
+    incident = await matrix.store.open_incident()
+    assert incident is not None and incident.commander.id == bob

@@ -19,6 +19,7 @@ from bot.transports.matrix.budget import Priority, SendBudget
 from bot.transports.matrix.client import SyncLoop, new_client
 from bot.transports.matrix.config import MatrixConfig
 from bot.transports.matrix.notices import CommanderNotices, IncidentDirectory, exempt_call
+from bot.transports.matrix.people import MatrixPeople
 from bot.transports.matrix.rate import send_patiently
 from bot.transports.matrix.receiver import ACK_REACTIONS, BroadcastDirectory, Receiver
 from bot.transports.matrix.render import as_edit, as_reaction, render_content
@@ -58,6 +59,7 @@ class MatrixTransport:
         )
         # Where a ✅ reaction finds the broadcast it acknowledges; None: reactions are ignored.
         self.receiver = Receiver(config, router, lambda: self._client, self, broadcasts)
+        self.people = MatrixPeople(config.user_id, lambda: self._client, self._room_id)
 
     # Lifecycle -------------------------------------------------------------------------------
 

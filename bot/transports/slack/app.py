@@ -35,6 +35,7 @@ from bot.transports.slack.inbound import CommandBuilder, DeliveryLedger
 from bot.transports.slack.interactions import Interactions
 from bot.transports.slack.names import DisplayNames
 from bot.transports.slack.outbox_marker import find_outbox_message, outbox_metadata
+from bot.transports.slack.people import SlackPeople
 from bot.transports.slack.request_gate import RateLimitedLog, Refused, RequestGate
 from bot.transports.slack.socket_mode import GuardedSocketModeHandler
 from bot.transports.slack.surfaces import listen_for_surfaces
@@ -103,6 +104,8 @@ class SlackTransport:
         self._session: aiohttp.ClientSession | None = None
         self.delivery = SlackDelivery(self.client, self._http_session, metrics, config.retry)
         self.names = DisplayNames(self.client, timeout=config.name_timeout)
+        self.bot_user_id: str | None = None  # from auth.test
+        self.people = SlackPeople(self.client, lambda: self.bot_user_id, timeout=5.0)
         commands = CommandBuilder(self.names)
         self.home = HomeTab(router.context, self.delivery, config.home)
         router.context.events.subscribe(self.home.on_event, *HOME_EVENTS)
@@ -217,6 +220,7 @@ class SlackTransport:
             self._authorized = False
             return
         self._authorized = True
+        self.bot_user_id = str(auth.get("user_id") or "") or None
         log.info("slack.authorized", team=auth.get("team"), bot=auth.get("user"))
 
     async def drain(self) -> None:
