@@ -43,6 +43,7 @@ async def run(command: Command, words: Words, ctx: Context) -> Reply:
     text = check_note(words.rest(start), "broadcast")
     if not text:
         raise UserError("Write the message to send after the priority.", usage=USAGE)
+    text = ctx.screen(command, text, "broadcast")
     if priority == "urgent":
         require_urgent(command, ctx.facility, incident)
     roles = roles_of(command, ctx.facility, incident)

@@ -35,7 +35,8 @@ async def run(command: Command, words: Words, ctx: Context) -> Reply:
         raise UserError(NO_INCIDENT)
     if action in ("close", "end"):
         require(command, ctx.facility, incident, COMMAND_ROLES, "close the incident")
-        return await _close(command, incident, check_note(words.rest(2), "summary"), ctx)
+        summary = ctx.screen(command, check_note(words.rest(2), "summary"), "summary")
+        return await _close(command, incident, summary, ctx)
     if action == "period":
         require(command, ctx.facility, incident, COMMAND_ROLES, "start a new operational period")
         return await _period(command, words, incident, ctx)
@@ -108,6 +109,7 @@ def _severity(text: str) -> int:
 
 async def _start(command: Command, words: Words, ctx: Context) -> Reply:
     title, severity, drill = _parse_start(words)
+    title = ctx.screen(command, title, "title")
     existing = await ctx.store.open_incident()
     if existing is not None:
         raise UserError(_already_open(existing))

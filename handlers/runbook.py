@@ -40,7 +40,7 @@ async def run(command: Command, words: Words, ctx: Context) -> Reply:
     action = words.lower(2)
     if action in DONE_WORDS or action in UNDO_WORDS:
         number, step, next_index = _step(words, 3, runbook_id, runbook, action in DONE_WORDS)
-        note = check_note(words.rest(next_index))
+        note = ctx.screen(command, check_note(words.rest(next_index)), "note")
         return await _mark(command, runbook_id, runbook, number, step, note, action, ctx)
     if len(words) == 3 and _find_step(words.tokens[2], runbook) is not None:
         number, step, _ = _step(words, 2, runbook_id, runbook, True)

@@ -27,7 +27,7 @@ async def run(command: Command, words: Words, ctx: Context) -> Reply:
     if next_index >= len(words):
         return await _department(dept, ctx)
     state = parse_state(words.tokens[next_index])
-    note = check_note(words.rest(next_index + 1))
+    note = ctx.screen(command, check_note(words.rest(next_index + 1)), "note")
     return await _check_in(command, dept, state, note, ctx)
 
 

@@ -6,17 +6,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import structlog
+
 from bot.domain.clock import utc_now
 from bot.domain.command import Command, Words
 from bot.domain.facility import FacilityConfig
 from bot.domain.models import Actor
 from bot.domain.people import People
+from bot.domain.phi_guard import hold_phi
 from bot.domain.reply import Reply
 from bot.services.board_links import BoardLinks
 from bot.services.event_bus import EventBus
 from bot.services.runbook_library import RunbookLibrary
 from bot.storage.store import Store
 
+log = structlog.get_logger(__name__)
 Handler = Callable[[Command, Words, "Context"], Awaitable[Reply]]
 
 
@@ -51,6 +55,16 @@ class Context:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def screen(self, command: Command, text: str, what: str) -> str:
+        """`text` through the PHI guard: held text raises PhiHeld (a private answer) and is
+        never stored, posted or logged; a sender's confirmation is logged, without the text."""
+        if not text:
+            return text
+        screened = hold_phi(text, self.facility.phi_guard, what)
+        if screened is not text:
+            log.info("phi.confirmed", what=what, actor=command.actor.id, command_id=command.id)
+        return screened
 
     async def person(self, command: Command, named: Actor) -> Actor:
         """`named` as a person of the transport the command came from (see People)."""

@@ -12,6 +12,7 @@ from bot.domain.command import Command, tokenize
 from bot.domain.errors import Denied, StoreUnavailable, UserError
 from bot.domain.models import LogEntry, LogKind
 from bot.domain.parsing import close_match
+from bot.domain.phi_guard import findings
 from bot.domain.reply import Reply
 from bot.observability.metrics import Metrics
 
@@ -21,6 +22,7 @@ STORE_UNREACHABLE = (
     "Lifeline cannot reach its database right now, so nothing was recorded. Try again in a "
     "minute; if it keeps happening, tell IT (error ref {ref})."
 )
+HELD_TEXT = "(command text held by the PHI guard)"
 UNEXPECTED = (
     "Lifeline hit an unexpected problem and could not finish this command (error ref {ref}). "
     "Try again; if it keeps happening, give IT the error ref."
@@ -83,12 +85,15 @@ class Router:
 
     async def _append_denied(self, command: Command, name: str, reason: str) -> None:
         incident = await self.context.store.open_incident()
+        text = command.text[:2000]
+        if findings(text, self.context.facility.phi_guard):
+            text = HELD_TEXT  # a refused command is logged; patient data in it is not
         entry = LogEntry(
             at=self.context.now(),
             incident_id=incident.id if incident else None,
             kind=LogKind.DENIED,
             actor=command.actor,
-            text=command.text[:2000],
+            text=text,
             data={"command": name, "reason": reason},
         )
         await self.context.store.append(f"{command.id}:denied", entry)

@@ -100,6 +100,23 @@ class BroadcastPolicy(_Strict):
     urgent_needs_role: bool = True
 
 
+class PhiPolicy(_Strict):
+    """The PHI guard's facility settings (bot/domain/phi_guard.py)."""
+
+    mrn_patterns: tuple[str, ...] = ()  # the facility's own record-number formats, as regexes
+    allow_confirm: bool = False  # a sender may send held text anyway, starting it with not-phi
+
+    @field_validator("mrn_patterns")
+    @classmethod
+    def _compiles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"{pattern!r} is not a regular expression: {error}") from None
+        return value
+
+
 BUILTIN_DEPARTMENTS: tuple[Department, ...] = (
     Department(id="pharmacy", name="Pharmacy", aliases=("rx", "pharm")),
     Department(id="lab", name="Laboratory", aliases=("labs", "laboratory")),
@@ -126,6 +143,7 @@ class FacilityConfig(_Strict):
     roles: Roles = Roles()
     channels: Channels = Channels()
     broadcast_policy: BroadcastPolicy = BroadcastPolicy()
+    phi_guard: PhiPolicy = PhiPolicy()
 
     @field_validator("timezone")
     @classmethod

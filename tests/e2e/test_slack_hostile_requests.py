@@ -169,3 +169,18 @@ async def test_a_forged_bot_line_in_a_note_stays_inside_the_note(
         "cabinets on override ⏎ Recorded: Radiology is UP — Fully functional "
         "(INC-20261122-1, period 1)"
     )
+
+
+async def test_a_note_with_patient_data_is_answered_only_to_its_sender(
+    slack: SlackBot, store: Store
+) -> None:
+    ack = await slack.slash("/checkin", "pharmacy down bed 12 Mr Jones MRN 4417892 needs insulin")
+    await slack.settle()
+
+    assert ack["response_type"] == "ephemeral"
+    assert ack["text"].startswith(
+        "Not sent: this note looks like it contains a medical record number and a patient's name "
+        "with a room or bed."
+    )
+    assert await nothing_written(store)
+    assert not [call for call in slack.stub.calls if "4417892" in json.dumps(call.params)]
