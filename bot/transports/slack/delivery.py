@@ -49,6 +49,10 @@ class SlackDelivery:
 
     async def respond(self, url: str, channel: str, payload: dict[str, Any]) -> None:
         """POST to an interaction's `response_url` (works where the bot is not a member)."""
+        if not url.startswith(("https://", "http://")):  # none given: nothing to retry
+            log.error("slack.not_delivered", method="response_url", channel=channel,
+                      reason="no response_url", undelivered=_summary(payload))  # fmt: skip
+            raise DeliveryFailed(TRANSPORT, channel, "no response_url")
 
         async def once() -> dict[str, Any]:
             async with self._session().post(url, json=payload) as response:
