@@ -89,3 +89,40 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_facility(tmp_path / "nope.yaml")
     assert str(caught.value) == f"{tmp_path / 'nope.yaml'}: cannot read (No such file or directory)"
+
+
+def test_the_broadcast_policy_and_phi_guard_settings_load(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+broadcast_policy:
+  urgent_needs_role: false
+phi_guard:
+  mrn_patterns: ['\\bE\\d{7}\\b']
+  allow_confirm: true
+""",
+    )
+    facility = load_facility(path)
+    assert facility.broadcast_policy.urgent_needs_role is False
+    assert facility.phi_guard.mrn_patterns == (r"\bE\d{7}\b",)
+    assert facility.phi_guard.allow_confirm is True
+
+
+def test_the_safe_defaults_hold_without_a_file() -> None:
+    from bot.domain.facility import FacilityConfig
+
+    facility = FacilityConfig()
+    assert (facility.broadcast_policy.urgent_needs_role, facility.phi_guard.allow_confirm) == (
+        True,
+        False,
+    )
+
+
+def test_a_phi_pattern_that_is_not_a_regex_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, "phi_guard:\n  mrn_patterns: ['(unclosed']\n")
+    with pytest.raises(ConfigError) as error:
+        load_facility(path)
+    assert str(error.value) == (
+        f"{path}: phi_guard.mrn_patterns: '(unclosed' is not a regular expression: "
+        "missing ), unterminated subpattern at position 0"
+    )
