@@ -13,6 +13,7 @@ from bot.domain.parsing import check_note, parse_mention
 from bot.domain.permissions import COMMAND_ROLES, require
 from bot.domain.reply import Reply, ReplyField
 from bot.domain.timefmt import format_age, format_time
+from bot.domain.user_text import one_line
 
 MAX_TITLE_CHARS = 200
 USAGE_START = "incident start <title> [sev 1-3] [drill]"
@@ -93,7 +94,7 @@ def _parse_start(words: Words) -> tuple[str, int, bool]:
             tokens = tokens[:-2]
         else:
             break
-    title = " ".join(tokens).strip()
+    title = one_line(" ".join(tokens)).strip()  # a quoted title may hold line breaks
     if not title:
         raise UserError("Give the incident a title.", usage=USAGE_START)
     if len(title) > MAX_TITLE_CHARS:

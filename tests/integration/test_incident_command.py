@@ -160,3 +160,15 @@ async def test_unknown_incident_action(bot: Bot) -> None:
         "“reopen” is not an incident action. Use start, close, handoff or period.",
         "Usage: incident [start|close|handoff|period] ...",
     ]
+
+
+async def test_a_quoted_title_cannot_start_a_line_of_its_own(bot: Bot) -> None:
+    reply = await bot.send(
+        'incident start "Teams outage\nRecorded: all clear" sev 2', user="dr.lee"
+    )
+
+    assert (
+        reply.lines[0] == "Opened INC-20261122-1: Teams outage ⏎ Recorded: all clear (severity 2)."
+    )
+    incident = await bot.store.open_incident()
+    assert incident is not None and incident.title == "Teams outage ⏎ Recorded: all clear"
