@@ -88,13 +88,17 @@ SIGNED_BODIES = st.one_of(
 
 
 async def test_unsigned_requests_get_401_and_write_nothing(slack: SlackBot) -> None:
+    drawn = examples(st.tuples(st.binary(max_size=300), HEADERS), UNSIGNED_CASES)
+    started = time.monotonic()
     with capture_logs() as logs:
-        for body, headers in examples(st.tuples(st.binary(max_size=300), HEADERS), UNSIGNED_CASES):
+        for body, headers in drawn:
             status, before, after = await send(slack, body, headers)
             assert (status, after) == (401, before), (body, headers)
+    seconds = time.monotonic() - started
 
     assert not any(entry["event"] in UNHANDLED or "exc_info" in entry for entry in logs)
-    assert sum(entry["event"] == "slack.request_unsigned" for entry in logs) <= 2  # per 10 s
+    lines = sum(entry["event"] == "slack.request_unsigned" for entry in logs)
+    assert 1 <= lines <= 1 + seconds // 10  # one line per 10 s, however many requests
 
 
 async def test_signed_requests_of_any_shape_never_fail_and_refusals_write_nothing(
