@@ -23,7 +23,8 @@ def main() -> None:
     policy = PhiPolicy()
     for label, clean_file, phi_file in (
         ("corpus", "operational.txt", "phi.txt"),
-        ("held-out", "heldout_operational.txt", "heldout_phi.txt"),
+        ("held-out, then tuned on once", "heldout_operational.txt", "heldout_phi.txt"),
+        ("blind (never tuned on)", "blind_operational.txt", "blind_phi.txt"),
     ):
         clean, phi = lines(clean_file), lines(phi_file)
         false_positives = [text for text in clean if findings(text, policy)]

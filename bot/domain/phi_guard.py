@@ -33,7 +33,9 @@ _MRN_AFTER = re.compile(
 _MRN_BEFORE = re.compile(rf"(?<![\d-])\d{{6,10}}\s*\(?\s*{_MRN_WORD}\b", re.IGNORECASE)
 _SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
 _SSN_WORD = re.compile(
-    r"\b(?:SSN|SS#|social\s+security(?:\s+(?:number|no\.?|#))?)\s*[:#]?\s*\d{9}\b", re.IGNORECASE
+    r"\b(?:SSN|SS#|social(?:\s+security)?(?:\s+(?:number|no\.?|#))?)\s*[:#]?\s*"
+    r"\d{3}[ -]?\d{2}[ -]?\d{4}\b",
+    re.IGNORECASE,
 )
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = (
@@ -49,7 +51,10 @@ _DATE_WITH_YEAR = re.compile(
     rf"|\d{{1,2}}\s+{_MONTH}\s+(?:19|20)\d{{2}}|{_MONTH}\s+\d{{1,2}},?\s+(?:19|20)\d{{2}})",
     re.IGNORECASE,
 )
-_HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+[A-Z][A-Za-z'’-]+")
+_HONORIFIC = re.compile(
+    r"\b(?:(?:Mr|Mrs|Ms|Miss|Mx)\.?|[Bb]aby\s+(?:girl|boy))\s+[A-Z][A-Za-z'’-]+"
+)
+_IN_ROOM = re.compile(r"^[,\s]+(?:is\s+)?in\s+\d+[A-Z]?\b")  # "Mr. Jones in 12": a room
 _NOT_NAMES = (
     r"(?:Transport|Transportation|Access|Portal|Registration|Tracking|Monitor|Monitoring|Flow"
     r"|Placement|Care|Safety|Experience|Services|Logistics|Relations|Financial|Information"
@@ -98,7 +103,9 @@ def findings(text: str, policy: PhiPolicy) -> list[Finding]:
     names = [m.span() for m in (*_HONORIFIC.finditer(text), *_PATIENT_NAME.finditer(text))]
     if _DOB.search(text) or any(_near(m.span(), names) for m in _DATE_WITH_YEAR.finditer(text)):
         found.append(DOB)
-    if names and any(_near(m.span(), names, 60) for m in _ROOM_OR_BED.finditer(text)):
+    rooms = [m.span() for m in _ROOM_OR_BED.finditer(text)]
+    rooms += [name for name in names if _IN_ROOM.match(text[name[1] :])]
+    if names and any(_near(room, names, 60) for room in rooms):
         found.append(NAMED)
     if _patient_phone(text, names):
         found.append(PHONE)
