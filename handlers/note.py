@@ -17,6 +17,7 @@ async def run(command: Command, words: Words, ctx: Context) -> Reply:
     text = check_note(words.rest(1))
     if not text:
         raise UserError("Write the note after the word note.", usage=USAGE)
+    text = ctx.screen(command, text, "note")
     data = {"link": command.reference} if command.reference else {}
     try:
         if not ctx.store.spool_pending:  # else earlier writes wait in the spool: go behind them

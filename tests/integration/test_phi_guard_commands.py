@@ -30,6 +30,7 @@ async def entries(bot: Bot) -> list[tuple[str, str]]:
         (f"runbook teams done 1 {PHI}", "note"),
         (f"broadcast {PHI}", "broadcast"),
         (f"incident close {PHI}", "summary"),
+        (f"note {PHI}", "note"),
     ],
 )
 async def test_held_text_is_answered_privately_and_nothing_is_written(
