@@ -38,8 +38,11 @@ SIGNED_CASES = 1000
 async def slack(
     redis: Redis, redis_server: EmbeddedRedis, facility: FacilityConfig
 ) -> AsyncIterator[SlackBot]:
-    # Board edits at once: each example waits for what it started, and the wait is the interval.
-    async with running_bot(redis_server, facility, users=STAFF_NAMES, board_interval=0) as bot:
+    # Board edits and Home re-publishes at once: each example waits for what it started, and
+    # otherwise the wait is their interval.
+    async with running_bot(
+        redis_server, facility, users=STAFF_NAMES, board_interval=0, slack_home_interval=0
+    ) as bot:
         yield bot
 
 
