@@ -153,21 +153,26 @@ class SlackTransport:
         return [] if self.socket_mode else [web.post(EVENTS_PATH, self._http)]
 
     async def _http(self, request: web.Request) -> web.Response:
-        """Verify first, parse second: the signature on the raw bytes, then the payload's shape,
-        then bolt. Nothing from outside reaches a 500."""
+        """Verify first, parse second: the signature on the raw bytes, then bolt's parse, then
+        the payload's shape, then bolt's listeners. Nothing from outside reaches a 500."""
         raw = await request.read()
         try:
-            text = self._gate.admit(raw, request.headers)
-            response = await self.app.async_dispatch(
-                AsyncBoltRequest(
+            text = self._gate.verify(raw, request.headers)
+            try:  # bolt parses (and reads ids from) the body as it builds the request
+                parsed = AsyncBoltRequest(
                     body=text,
                     query=request.query_string,
                     headers=request.headers,  # type: ignore[arg-type]
                 )
-            )
+            except Exception as error:  # not JSON, JSON but not an object, ids of odd types
+                raise self._gate.refuse(
+                    f"bolt could not read it ({type(error).__name__})"
+                ) from None
+            self._gate.check(parsed.body)
+            response = await self.app.async_dispatch(parsed)
         except Refused as refusal:
             return web.Response(status=refusal.status, text=refusal.text)
-        except Exception as error:  # a shape the gate let through and bolt could not read
+        except Exception as error:  # a shape the checks let through and a listener could not read
             self._crashed.warn(error=type(error).__name__)
             return web.Response(status=400, text="malformed request")
         if response.status >= 500:  # bolt's answer when a listener raised (it logged why)

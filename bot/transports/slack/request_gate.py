@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 from slack_sdk.signature import SignatureVerifier
 
-from bot.transports.slack.request_shape import Malformed, check_shape, parse_body
+from bot.transports.slack.request_shape import Malformed, check_shape
 
 log = structlog.get_logger(__name__)
 LOG_EVERY = 10.0  # seconds: a flood of bad requests writes one line per this, with a count
@@ -39,14 +39,15 @@ class RateLimitedLog:
 
 
 class RequestGate:
-    """`admit` gives the body of a signed, well-formed request as text, or raises Refused."""
+    """`verify` gives the body of a correctly signed request as text, or raises Refused (401);
+    `check` refuses (400) a parsed body bolt or Lifeline's listeners could not read."""
 
     def __init__(self, signing_secret: str) -> None:
         self._verifier = SignatureVerifier(signing_secret)
         self.unsigned = RateLimitedLog("slack.request_unsigned")
         self.malformed = RateLimitedLog("slack.request_malformed")
 
-    def admit(self, raw: bytes, headers: Mapping[str, str]) -> str:
+    def verify(self, raw: bytes, headers: Mapping[str, str]) -> str:
         timestamp = headers.get("X-Slack-Request-Timestamp", "")
         signature = headers.get("X-Slack-Signature", "")
         if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
@@ -57,12 +58,17 @@ class RequestGate:
             raise self._unsigned("body is not UTF-8") from None
         if not signature.isascii() or not self._verifier.is_valid(text, timestamp, signature):
             raise self._unsigned("signature does not match, or the timestamp is too old")
-        try:
-            check_shape(parse_body(text, _media_type(headers.get("Content-Type"))))
-        except Malformed as problem:
-            self.malformed.warn(reason=str(problem))
-            raise Refused(400, "malformed request") from None
         return text
+
+    def check(self, body: Any) -> None:
+        try:
+            check_shape(body)
+        except Malformed as problem:
+            raise self.refuse(str(problem)) from None
+
+    def refuse(self, reason: str) -> Refused:
+        self.malformed.warn(reason=reason)
+        return Refused(400, "malformed request")
 
     def _unsigned(self, reason: str) -> Refused:
         self.unsigned.warn(reason=reason)
@@ -74,7 +80,3 @@ class Refused(Exception):
         super().__init__(text)
         self.status = status
         self.text = text
-
-
-def _media_type(content_type: str | None) -> str | None:
-    return content_type.split(";", 1)[0].strip().lower() if content_type else None

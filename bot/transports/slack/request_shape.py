@@ -1,12 +1,10 @@
-"""What a Slack request must look like before bolt reads it: bolt indexes and `.get`s payloads
-without checking types, so a signed but malformed body would crash it (HTTP 500) or, with no
-user, reach a handler as nobody. Refused here, with a short reason for the log."""
+"""What a Slack payload must look like before bolt's listeners read it: bolt indexes and `.get`s
+payloads without checking types, so a signed but malformed body would crash it (HTTP 500) or,
+with no user, reach a handler as nobody. Refused here, with a short reason for the log."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 # Keys bolt's context extraction reads on every request: each is a string or an object.
 _NAMED = ("user", "team", "channel", "enterprise")
@@ -15,32 +13,6 @@ _OBJECTS = ("event", "message", "container", "view", "previous_message", "state"
 
 class Malformed(Exception):
     """The request cannot be a Slack request Lifeline handles; `str(error)` says why."""
-
-
-def parse_body(text: str, content_type: str | None) -> dict[str, Any]:
-    """The body as bolt will parse it (same rules), refusing what bolt would crash on."""
-    if not text:
-        raise Malformed("empty body")
-    if content_type == "application/json" or text.startswith("{"):
-        return _json_object(text, "body")
-    params = dict(parse_qsl(text, keep_blank_values=True))
-    if "payload" in text:
-        if "payload" not in params:
-            raise Malformed("form body without a payload field")
-        return _json_object(params["payload"], "payload")
-    if not params:
-        raise Malformed("body is neither JSON nor a form")
-    return params
-
-
-def _json_object(text: str, what: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
-        raise Malformed(f"{what} is not JSON") from None
-    if not isinstance(value, dict):
-        raise Malformed(f"{what} is JSON but not an object")
-    return value
 
 
 def check_shape(body: Any) -> None:
