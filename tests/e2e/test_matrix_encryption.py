@@ -9,6 +9,7 @@ from typing import Any
 
 from structlog.testing import capture_logs
 
+from bot.domain.facility import Roles
 from tests.e2e.matrix_fixtures import MatrixWorld
 from tests.e2e.matrix_harness import Event, StaffClient
 
@@ -76,6 +77,8 @@ async def test_an_encrypted_incident_room_gets_its_board_and_broadcasts_encrypte
     matrix: MatrixWorld,
 ) -> None:
     bob = await matrix.e2e_staff()
+    # Bob sends an urgent broadcast below, which needs the commander role (issue 12's policy).
+    matrix.facility = matrix.facility.model_copy(update={"roles": Roles(commander=(bob.user_id,))})
     await matrix.started_bot()
     bot = matrix.bot.user_id
     room = await bob.create_room(invite=[bot], encrypted=True, power={bot: 50})
