@@ -190,7 +190,10 @@ async def build_lifeline(
     runbooks = RunbookLibrary(runbooks_dir or default_directory())  # read on first use
     specs = tuple(command_specs() if commands is None else commands)
     links = BoardLinks(store, settings.base_url, facility.board_link_expiry)
-    context = Context(store, facility, events, specs, clock, runbooks, links)
+    context = Context(
+        store, facility, events, specs, clock, runbooks, links,
+        files=settings.data_dir / "exports",
+    )  # fmt: skip
     router = Router(context, metrics)
     core = Core(settings, facility, tuning, router, store, metrics)
     factories = configured_transports(settings) if transports is None else transports

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Sequence
+
 from bot.dispatch.context import CommandSpec, Context
 from bot.domain.command import Command, Words
 from bot.domain.errors import UserError
@@ -9,16 +12,31 @@ from bot.domain.log_query import LogQuery
 from bot.domain.models import LogEntry, LogKind
 from bot.domain.parsing import find_department, parse_mention, unknown_department
 from bot.domain.permissions import LOG_ROLES, require
-from bot.domain.reply import Reply, Row, Table
+from bot.domain.reply import Attachment, Reply, Row, Table
 from bot.domain.timefmt import format_time, parse_since
-
-EXPORT_NOT_YET = (
-    "Exporting the log as a file is not available yet. Query it with filters instead "
-    "(limit up to 200), or ask IT to read the Redis stream directly."
+from bot.services.exports.log_file import (
+    FORMAT_NAMES,
+    ExportFormat,
+    export_name,
+    export_to_file,
 )
+
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 200
 USAGE = "log [department...] [kind...] [by @user] [since 2h|since 14:00] [limit N]"
+EXPORT_USAGE = "log export [csv|jsonl|md] [department...] [kind...] [by @user] [since 2h]"
+FORMAT_WORDS: dict[str, ExportFormat] = {
+    "csv": "csv",
+    "jsonl": "jsonl",
+    "json": "jsonl",
+    "ndjson": "jsonl",
+    "md": "md",
+    "markdown": "md",
+}
+NO_LIMIT_IN_EXPORT = (
+    "An export holds every entry that matches; leave out limit (filter by department, kind, "
+    "person or since instead)."
+)
 KIND_WORDS: dict[str, tuple[str, ...]] = {
     **{kind.value: (kind.value,) for kind in LogKind},
     "checkins": (LogKind.CHECKIN.value,),
@@ -35,8 +53,8 @@ async def run(command: Command, words: Words, ctx: Context) -> Reply:
     incident = await ctx.store.open_incident()
     require(command, ctx.facility, incident, LOG_ROLES, "read the incident log")
     if words.lower(1) == "export":
-        raise UserError(EXPORT_NOT_YET, usage=USAGE)
-    query = _parse(words, command, ctx)
+        return await _export(command, words, ctx)
+    query = _parse(words.tokens[1:], command, ctx)
     entries = await ctx.store.query_log(query)
     now = ctx.now()
     table = Table(columns=["When", "Kind", "Department", "Who", "What"])
@@ -67,13 +85,74 @@ def describe(entry: LogEntry) -> str:
     return entry.text
 
 
-def _parse(words: Words, command: Command, ctx: Context) -> LogQuery:
+async def _export(command: Command, words: Words, ctx: Context) -> Reply:
+    tokens = words.tokens[2:]
+    fmt: ExportFormat = "csv"
+    if tokens and tokens[0].lower() in FORMAT_WORDS:
+        fmt = FORMAT_WORDS[tokens[0].lower()]
+        tokens = tokens[1:]
+    elif tokens and not _is_filter(tokens[0], ctx):
+        raise UserError(
+            f"“{tokens[0]}” is not an export format or a filter. Formats: csv (the default), "
+            "jsonl, md.",
+            usage=EXPORT_USAGE,
+        )
+    if any(token.lower() == "limit" for token in tokens):
+        raise UserError(NO_LIMIT_IN_EXPORT, usage=EXPORT_USAGE)
+    query = _parse(tokens, command, ctx, usage=EXPORT_USAGE)
+    now = ctx.now()
+    name = export_name(ctx.facility.slug, fmt, now.astimezone(ctx.facility.tz))
+    name = name.replace(f".{fmt}", f"-{secrets.token_hex(2)}.{fmt}")
+    title = f"Incident log — {ctx.facility.facility}"
+    exported = await export_to_file(
+        ctx.store.log, query, fmt, ctx.facility.tz, ctx.files / name, title=title
+    )
+    filters = " ".join(tokens)
+    await ctx.store.append(
+        command.id,
+        LogEntry(
+            at=now,
+            kind=LogKind.EXPORT,
+            actor=command.actor,
+            text=f"Exported {_entries(exported.entries)} as {FORMAT_NAMES[fmt]}"
+            + (f" ({filters})" if filters else ""),
+            data={"format": fmt, "filters": filters, "entries": exported.entries, "file": name},
+        ),
+    )
+    return Reply(
+        lines=[
+            f"Exported {_entries(exported.entries)} of the incident log as {FORMAT_NAMES[fmt]}"
+            + (f", filtered by: {filters}." if filters else "."),
+            f"File: {name}",
+        ],
+        attachment=Attachment(
+            name=name, content_type=exported.content_type, path=exported.path, title=title
+        ),
+        ephemeral=True,
+    )
+
+
+def _is_filter(word: str, ctx: Context) -> bool:
+    lowered = word.lower()
+    return (
+        lowered in ("by", "since", "limit")
+        or lowered in KIND_WORDS
+        or find_department(word, ctx.facility) is not None
+    )
+
+
+def _entries(count: int) -> str:
+    return f"{count:,} entr{'y' if count == 1 else 'ies'}"
+
+
+def _parse(
+    tokens: Sequence[str], command: Command, ctx: Context, *, usage: str = USAGE
+) -> LogQuery:
     departments: list[str] = []
     kinds: list[str] = []
     actors: list[str] = []
     since = None
     limit = DEFAULT_LIMIT
-    tokens = words.tokens[1:]
     index = 0
     while index < len(tokens):
         word = tokens[index]
@@ -81,7 +160,7 @@ def _parse(words: Words, command: Command, ctx: Context) -> LogQuery:
         following = tokens[index + 1] if index + 1 < len(tokens) else None
         if lowered in ("by", "since", "limit"):
             if following is None:
-                raise UserError(f"“{word}” needs a value after it.", usage=USAGE)
+                raise UserError(f"“{word}” needs a value after it.", usage=usage)
             if lowered == "by":
                 named = following if following.startswith(("@", "<")) else "@" + following
                 actor = parse_mention(named, command.actor.transport)
@@ -90,7 +169,7 @@ def _parse(words: Words, command: Command, ctx: Context) -> LogQuery:
                 try:
                     since = parse_since(following, ctx.now(), ctx.facility.tz)
                 except ValueError as error:
-                    raise UserError(str(error), usage=USAGE) from None
+                    raise UserError(str(error), usage=usage) from None
             else:
                 limit = _limit(following)
             index += 2
@@ -105,7 +184,7 @@ def _parse(words: Words, command: Command, ctx: Context) -> LogQuery:
                     "department", "department or kind", 1
                 )
                 + " Kinds: checkin, incident, broadcast, ack, runbook, note, denied.",
-                usage=USAGE,
+                usage=usage,
             )
         index += 1
     return LogQuery(departments=departments, kinds=kinds, actors=actors, since=since, limit=limit)
@@ -120,13 +199,16 @@ def _limit(text: str) -> int:
 SPEC = CommandSpec(
     name="log",
     aliases=("inclog",),
-    summary="Query the incident log, newest first (IT, commanders, admins).",
-    usage=(USAGE,),
+    summary="Query the incident log, newest first, or export it as a file (IT, commanders, "
+    "admins).",
+    usage=(USAGE, EXPORT_USAGE),
     examples=(
         "log",
         "log pharmacy since 2h",
         "log checkin by @alice limit 50",
         "log denied since 14:00",
+        "log export csv",
+        "log export jsonl pharmacy since 12h",
     ),
     handler=run,
     roles=frozenset({"it", "commander", "admin", "incident commander"}),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import structlog
 
@@ -52,6 +53,7 @@ class Context:
     # Each transport's directory of people, by transport name; filled in once the transports
     # are built. A transport without one (the console) takes any name.
     people: dict[str, People] = field(default_factory=dict)
+    files: Path = Path("var") / "exports"  # where exports and reports are written
 
     def now(self) -> datetime:
         return self.clock()

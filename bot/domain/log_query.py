@@ -19,6 +19,7 @@ class LogQuery:
     actors: Sequence[str] = ()
     incident_id: str | None = None
     since: datetime | None = None
+    until: datetime | None = None
     limit: int = 20
     dimensions: list[tuple[IndexDimension, Sequence[str]]] = field(init=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -34,6 +35,31 @@ class Table(BaseModel):
     rows: list[Row] = Field(default_factory=list)
 
 
+class Attachment(BaseModel):
+    """A file that goes with a reply (an export, a report). The content is `data`, or the file at
+    `path` for something too large to hold in memory; transports deliver it their own way (Slack
+    upload, Matrix `m.file`, a path printed on the console)."""
+
+    name: str
+    content_type: str
+    data: bytes | None = None
+    path: Path | None = None
+    title: str = ""
+
+    def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.path is not None, "an attachment has data or a path"
+        return self.path.read_bytes()
+
+    @property
+    def size(self) -> int:
+        if self.data is not None:
+            return len(self.data)
+        assert self.path is not None
+        return self.path.stat().st_size
+
+
 class Reply(BaseModel):
     """Plain text everywhere: no markup. Transports escape it for their platform."""
 
@@ -51,6 +77,7 @@ class Reply(BaseModel):
     # When this answers a button press: replace the message the button was on (a checklist that
     # ticks in place) instead of posting a new one. Transports without editing post it instead.
     edit_source: bool = False
+    attachment: Attachment | None = None
 
     def footer_line(self, command_prefix: str = "") -> str:
         """The footer with its command as typed on a transport whose commands start with

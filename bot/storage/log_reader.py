@@ -3,7 +3,7 @@ scan the whole stream."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from bot.domain.log_query import IndexDimension, LogQuery
 from bot.domain.models import LogEntry
 from bot.storage.domain_errors import speaks_domain
 from bot.storage.keys import Keys
-from bot.storage.unit_of_work import entry_id_of, index_member
+from bot.storage.unit_of_work import as_text, entry_id_of, index_member
 
 _MAX_MEMBER = "+"
 
@@ -25,6 +25,14 @@ def _decode_entry(entry_id: Any, fields: Any) -> LogEntry:
 
 def _since_id(since: datetime | None) -> str:
     return "-" if since is None else f"{int(since.timestamp() * 1000)}-0"
+
+
+def _until_id(until: datetime | None) -> str:
+    """The last id before `until` (an exclusive bound written as an inclusive one)."""
+    return "+" if until is None else f"{int(until.timestamp() * 1000) - 1}-{2**63 - 1}"
+
+
+STREAM_PAGE = 1000
 
 
 @speaks_domain
@@ -70,6 +78,53 @@ class LogReader:
                 break
             ceiling = "(" + members[-1]
         return found[: query.limit]
+
+    async def stream(
+        self, query: LogQuery, page: int = STREAM_PAGE
+    ) -> AsyncIterator[list[LogEntry]]:
+        """Every matching entry, oldest first, in pages of at most `page` (the limit is not
+        applied): an export or a report reads a log of any size in bounded memory. Without
+        filters it walks the stream with XRANGE; with filters, the smallest index."""
+        if not query.dimensions:
+            async for entries in self._stream_log(query, page):
+                yield entries
+            return
+        driving = await self._smallest_dimension(query)
+        index_keys = [self._keys.index(driving[0], value) for value in driving[1]]
+        floor = "-" if query.since is None else "[" + index_member(_since_id(query.since))
+        ceiling = "+" if query.until is None else "[" + index_member(_until_id(query.until))
+        while True:
+            members = await self._merged_page_forward(index_keys, floor, ceiling, page)
+            if not members:
+                return
+            entries = await self.get([entry_id_of(member) for member in members])
+            found = [entry for entry in entries if query.matches(entry)]
+            if found:
+                yield found
+            if len(members) < page:
+                return
+            floor = "(" + members[-1]
+
+    async def _stream_log(self, query: LogQuery, page: int) -> AsyncIterator[list[LogEntry]]:
+        low, high = _since_id(query.since), _until_id(query.until)
+        while True:
+            rows = await self._redis.xrange(self._keys.log, low, high, count=page)
+            if not rows:
+                return
+            yield [_decode_entry(entry_id, fields) for entry_id, fields in rows]
+            if len(rows) < page:
+                return
+            low = "(" + as_text(rows[-1][0] or b"")
+
+    async def _merged_page_forward(
+        self, index_keys: list[str], floor: str, ceiling: str, batch: int
+    ) -> list[str]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key in index_keys:
+                pipe.zrangebylex(key, floor, ceiling, start=0, num=batch)
+            pages = await pipe.execute()
+        merged = sorted({m.decode() if isinstance(m, bytes) else m for p in pages for m in p})
+        return merged[:batch]
 
     async def _smallest_dimension(self, query: LogQuery) -> tuple[IndexDimension, Sequence[str]]:
         async with self._redis.pipeline(transaction=False) as pipe:

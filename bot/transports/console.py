@@ -85,7 +85,7 @@ class ConsoleTransport:
             self._echo(line)
         reply = await self._router.handle(self._command(text))
         try:
-            self._write(render_text(reply) + "\n\n")
+            self._write(render_text(reply) + _saved(reply) + "\n\n")
         except BrokenPipeError:
             return False
         return True
@@ -104,7 +104,7 @@ class ConsoleTransport:
     ) -> MessageRef:
         heading = f"-- to {channel}{' (notifying everyone)' if notify else ''} --"
         with contextlib.suppress(BrokenPipeError):
-            self._write(f"{heading}\n{render_text(reply)}\n\n")
+            self._write(f"{heading}\n{render_text(reply)}{_saved(reply)}\n\n")
         return MessageRef(self.name, channel, uuid.uuid4().hex)
 
     async def update(self, ref: MessageRef, reply: Reply, *, notify: bool = False) -> None:
@@ -197,3 +197,13 @@ class ConsoleTransport:
             readline.write_history_file(self._history)
         except (ImportError, OSError):
             pass
+
+
+def _saved(reply: Reply) -> str:
+    """Exports and reports are files already (under LIFELINE_DATA_DIR/exports): say where."""
+    attachment = reply.attachment
+    if attachment is None:
+        return ""
+    if attachment.path is None:  # nothing on disk to point at; a terminal shows text as is
+        return "\n" + attachment.read().decode(errors="replace")
+    return f"\nSaved to {attachment.path.resolve()}"

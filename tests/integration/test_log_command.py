@@ -67,11 +67,6 @@ async def test_bad_filters_get_specific_answers(bot: Bot) -> None:
             usage,
         ],
         "log limit 0": ["The limit must be a number from 1 to 200, not “0”."],
-        "log export csv": [
-            "Exporting the log as a file is not available yet. Query it with filters instead "
-            "(limit up to 200), or ask IT to read the Redis stream directly.",
-            usage,
-        ],
         "log pharmcy": [
             "There is no department or kind “pharmcy”. Did you mean pharmacy? "
             "Kinds: checkin, incident, broadcast, ack, runbook, note, denied.",
