@@ -59,6 +59,20 @@ class Message:
 
 
 @dataclass
+class Upload:
+    """A file through files_upload_v2: asked for (name, length), its bytes, then shared."""
+
+    file_id: str
+    filename: str
+    length: int
+    data: bytes | None = None
+    title: str = ""
+    channel: str = ""
+    thread_ts: str | None = None
+    shared: bool = False
+
+
+@dataclass
 class SlackApiStub:
     users: dict[str, str] = field(default_factory=dict)  # user id → display name
     bots: set[str] = field(default_factory=set)  # users.info says is_bot (Lifeline itself is one)
@@ -76,6 +90,7 @@ class SlackApiStub:
     views: dict[str, dict[str, Any]] = field(default_factory=dict)  # view id → the view now shown
     homes: dict[str, dict[str, Any]] = field(default_factory=dict)  # user → their Home tab
     triggers_expired: bool = False  # views.open answers expired_trigger_id, as after 3 s
+    uploads: dict[str, Upload] = field(default_factory=dict)  # file id → the upload
     _failures: dict[str, list[Failure]] = field(default_factory=lambda: defaultdict(list))
     _periodic: dict[str, tuple[int, tuple[int, ...], int]] = field(default_factory=dict)
     _counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -92,6 +107,7 @@ class SlackApiStub:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/hooks/{hook}", self._hook)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/link", self._websocket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -126,6 +142,9 @@ class SlackApiStub:
     ) -> None:
         """Every `every`-th call of `method` fails, cycling through `statuses` (429s, 5xx)."""
         self._periodic[method] = (every, statuses, retry_after)
+
+    def shared_files(self) -> list[Upload]:
+        return [upload for upload in self.uploads.values() if upload.shared]
 
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
@@ -267,6 +286,10 @@ class SlackApiStub:
                 return {"ok": False, "error": "already_pinned"}
             message.pinned = True
             return {"ok": True}
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(params)
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(params)
         return {"ok": False, "error": "unknown_method"}
 
     def _history(self, channel: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -302,6 +325,41 @@ class SlackApiStub:
             for m in self.messages.values()
             if m.channel == channel and marker in str(m.params.get("text", ""))
         ]
+
+    def _upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
+        filename, length = str(params.get("filename", "")), str(params.get("length", ""))
+        if not filename or not length.isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{len(self.uploads) + 1:06d}"
+        self.uploads[file_id] = Upload(file_id, filename, int(length))
+        return {"ok": True, "file_id": file_id, "upload_url": self._upload_link(file_id)}
+
+    def _upload_link(self, file_id: str) -> str:
+        return f"http://127.0.0.1:{self.port}/upload/{file_id}"
+
+    def _complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
+        raw = params.get("files")
+        files = json.loads(raw) if isinstance(raw, str) else raw or []
+        shared = []
+        for item in files:
+            upload = self.uploads.get(str(item.get("id")))
+            # Slack refuses to share a file whose bytes did not arrive, or arrived short.
+            if upload is None or upload.data is None or len(upload.data) != upload.length:
+                return {"ok": False, "error": "file_upload_incomplete"}
+            upload.title = str(item.get("title") or "")
+            upload.channel = str(params.get("channel_id", ""))
+            upload.thread_ts = params.get("thread_ts")
+            upload.shared = True
+            shared.append({"id": upload.file_id, "name": upload.filename, "title": upload.title})
+        return {"ok": True, "files": shared}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        upload = self.uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404, text="no such upload")
+        upload.data = await request.read()
+        self._record(Call("upload", {"file_id": upload.file_id, "bytes": len(upload.data)}))
+        return web.Response(text=f"OK - {len(upload.data)}")
 
     async def _hook(self, request: web.Request) -> web.Response:
         params = await request.json()

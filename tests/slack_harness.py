@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
+import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -171,6 +174,7 @@ async def running_bot(
 ) -> AsyncIterator[SlackBot]:
     """The bot as `python -m bot serve` assembles it; `tuning` overrides the Tuning below."""
     stub = await SlackApiStub(users=dict(users or {"U1": "Dr. Alice Rivera"})).start()
+    data_dir = Path(tempfile.mkdtemp(prefix="ll-slack-"))  # exports land here, not in the cwd
     settings = Settings(
         _env_file=None,
         slack_bot_token=BOT_TOKEN,
@@ -179,6 +183,7 @@ async def running_bot(
         slack_api_url=stub.url,
         slack_command_prefix=prefix,
         redis_url=redis_server.url,
+        LIFELINE_DATA_DIR=data_dir,
     )
     # Tests check what is answered, not how fast: on a busy machine a loopback call can stall,
     # and the fallbacks (answer through response_url, Slack username) are tested on their own.
@@ -210,3 +215,4 @@ async def running_bot(
         await runner.cleanup()
         await lifeline.close()
         await stub.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)

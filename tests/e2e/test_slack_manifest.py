@@ -57,13 +57,17 @@ def test_http_mode_sends_commands_events_and_buttons_to_one_url() -> None:
     assert 175 <= len(data["display_information"]["long_description"]) <= 4000
 
 
-def test_inclog_promises_only_what_log_does_today() -> None:
+def test_inclog_advertises_export_now_that_it_works_and_asks_for_files_write() -> None:
     data = parsed(manifest("--socket-mode"))
 
     [inclog] = [c for c in data["features"]["slash_commands"] if c["command"] == "/inclog"]
-    assert inclog["description"] == "Query the incident log: by department, kind, person, time"
-    assert inclog["usage_hint"] == "[dept...] [kind...] [by @user] [since 2h|since 14:00] [limit N]"
-    assert "export" not in yaml.safe_dump(data)  # not built yet (issue 10)
+    assert inclog["description"] == (
+        "Query the incident log, or export it as a file (CSV, JSON Lines, Markdown)"
+    )
+    assert inclog["usage_hint"] == (
+        "[dept...] [kind...] [by @user] [since 2h|14:00] [limit N] | export [csv|jsonl|md] [...]"
+    )
+    assert "files:write" in data["oauth_config"]["scopes"]["bot"]
 
 
 def test_http_mode_without_a_url_is_refused_rather_than_sent_to_a_made_up_host() -> None:

@@ -59,8 +59,8 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand(
         "inclog",
         "log",
-        "Query the incident log: by department, kind, person, time",
-        "[dept...] [kind...] [by @user] [since 2h|since 14:00] [limit N]",
+        "Query the incident log, or export it as a file (CSV, JSON Lines, Markdown)",
+        "[dept...] [kind...] [by @user] [since 2h|14:00] [limit N] | export [csv|jsonl|md] [...]",
     ),
     SlashCommand(
         "lifeline",

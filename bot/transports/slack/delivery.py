@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.delivery import DeliveryFailed
+from bot.domain.reply import Attachment
 from bot.observability.metrics import Metrics
 from bot.transports.retry import Exhausted, Retry, RetryPolicy, with_retries
 
@@ -46,6 +47,29 @@ class SlackDelivery:
             return dict(response.data) if isinstance(response.data, dict) else {}
 
         return await self._with_retries(method, channel, payload, once)
+
+    async def upload(
+        self, channel: str, attachment: Attachment, *, thread: str | None = None
+    ) -> dict[str, Any]:
+        """A file to a channel (or thread) with slack_sdk's files_upload_v2: an upload URL
+        (files.getUploadURLExternal), the upload, then files.completeUploadExternal, which
+        shares it. Raises DeliveryFailed."""
+        payload = {"channel": channel, "text": f"file {attachment.name}"}
+
+        async def once() -> dict[str, Any]:
+            try:
+                response = await self._client.files_upload_v2(
+                    channel=channel,
+                    thread_ts=thread,
+                    filename=attachment.name,
+                    title=attachment.title or attachment.name,
+                    **_content(attachment),
+                )
+            except SlackApiError as error:
+                raise _classify(error) from None
+            return dict(response.data) if isinstance(response.data, dict) else {}
+
+        return await self._with_retries("files.upload_v2", channel, payload, once)
 
     async def respond(self, url: str, channel: str, payload: dict[str, Any]) -> None:
         """POST to an interaction's `response_url` (works where the bot is not a member)."""
@@ -97,6 +121,12 @@ class SlackDelivery:
             raise DeliveryFailed(TRANSPORT, channel, failure.reason) from None
         self._metrics.delivery(TRANSPORT, "ok")
         return result
+
+
+def _content(attachment: Attachment) -> dict[str, Any]:
+    if attachment.path is not None:
+        return {"file": str(attachment.path)}
+    return {"content": attachment.read()}
 
 
 class _Fatal(Exception):

@@ -86,10 +86,20 @@ class Interactions:
         await ack(response_type=kind, blocks=messages[0].blocks, text=messages[0].text)
         if len(messages) > 1:
             self._spawn(self._respond_all(url, command.channel or "-", messages[1:], kind))
+        self._upload_attachment(reply, command.channel)
 
     async def _answer_late(self, task: asyncio.Task[Reply], url: str, channel: str) -> None:
         reply = await task
         await self._respond_all(url, channel, render(reply), _response_type(reply))
+        self._upload_attachment(reply, channel)
+
+    def _upload_attachment(
+        self, reply: Reply, channel: str | None, thread: str | None = None
+    ) -> None:
+        """An export or report goes to the channel it was asked in (a slash command's answer
+        itself can carry no file)."""
+        if reply.attachment is not None and channel and channel != "-":
+            self._spawn(self.delivery.upload(channel, reply.attachment, thread=thread))
 
     async def _respond_all(
         self, url: str, channel: str, messages: list[SlackMessage], kind: str
@@ -131,6 +141,7 @@ class Interactions:
             await self.delivery.call(
                 method, channel=channel, thread_ts=thread, **extra, **message.payload()
             )
+        self._upload_attachment(reply, channel, thread)
 
     async def click(self, body: dict[str, Any]) -> None:
         action = body["actions"][0]
@@ -156,6 +167,7 @@ class Interactions:
         if reply.edit_source:
             await self._replace_source(container, channel, url, render_one(reply))
             return
+        self._upload_attachment(reply, channel, thread)
         if _response_type(reply) == "ephemeral":
             await self._respond_all(url, channel, render(reply), "ephemeral")
             return

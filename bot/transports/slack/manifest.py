@@ -33,6 +33,7 @@ BOT_SCOPES = (
     "chat:write",  # replies, the live board, broadcasts
     "chat:write.public",  # post the board and broadcasts in public channels it was not added to
     "commands",  # the slash commands and the two shortcuts
+    "files:write",  # log exports and after-action reports, uploaded to the channel
     "groups:history",  # the same in private channels
     "pins:write",  # pin the live board
     "users:read",  # display names for the log
