@@ -15,6 +15,7 @@ from nio import MegolmEvent, MessageDirection, ReactionEvent, RoomMessageText
 
 from bot.dispatch.router import Router
 from bot.domain.delivery import DeliveryFailed
+from bot.domain.reply import Attachment
 from bot.transports.matrix.config import MatrixConfig
 from bot.transports.matrix.inbound import command_text, is_edit, to_command
 from bot.transports.matrix.render import as_reply, render_content
@@ -39,6 +40,10 @@ class Outbound(Protocol):
     """What the receiver needs of the transport: answers, reactions and plain requests."""
 
     async def answer(self, room_id: str, content: dict[str, Any]) -> None: ...
+
+    async def send_file(
+        self, room_id: str, attachment: Attachment, relation: dict[str, Any] | None = None
+    ) -> str: ...
 
     async def react(self, room_id: str, event_id: str, key: str) -> None: ...
 
@@ -168,11 +173,15 @@ class Receiver:
         command = to_command(event, text, room_id, name)
         reply = await self._router.handle(command)
         content = as_reply(render_content(reply), event.event_id, command.thread)
-        return self._answer(room_id, content)
+        return self._answer(room_id, content, reply.attachment)
 
-    async def _answer(self, room_id: str, content: dict[str, Any]) -> None:
+    async def _answer(
+        self, room_id: str, content: dict[str, Any], attachment: Attachment | None = None
+    ) -> None:
         try:
             await self._out.answer(room_id, content)
+            if attachment is not None:  # an export or report: the file, in reply too
+                await self._out.send_file(room_id, attachment, content["m.relates_to"])
         except DeliveryFailed as failure:
             log.error("matrix.reply_failed", room=room_id, reason=failure.reason)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import uuid
 from typing import Any
 
@@ -13,7 +14,7 @@ import structlog
 
 from bot.dispatch.router import Router
 from bot.domain.delivery import DeliveryFailed, MessageRef
-from bot.domain.reply import Reply
+from bot.domain.reply import Attachment, Reply
 from bot.observability.metrics import Metrics
 from bot.transports.matrix.budget import Priority, SendBudget
 from bot.transports.matrix.client import SyncLoop, new_client
@@ -126,6 +127,8 @@ class MatrixTransport:
         event_id = await self._send(
             room_id, content, "post", Priority.MESSAGE, transaction=transaction_for(key)
         )
+        if reply.attachment is not None:
+            await self.send_file(room_id, reply.attachment)
         return MessageRef(self.name, room_id, event_id)
 
     async def find(self, channel: str, key: str) -> MessageRef | None:
@@ -168,6 +171,45 @@ class MatrixTransport:
             )
         except DeliveryFailed as failure:
             log.warning("matrix.not_pinned", room=ref.channel, reason=failure.reason)
+
+    async def send_file(
+        self, room_id: str, attachment: Attachment, relation: dict[str, Any] | None = None
+    ) -> str:
+        """Uploads to the homeserver's media repository — encrypted, in an encrypted room — then
+        sends an `m.file` naming it (with the key to decrypt it, in an encrypted room)."""
+        room = self._client.rooms.get(room_id) if self._client is not None else None
+        encrypted = bool(room is not None and room.encrypted)
+        keys: dict[str, Any] = {}
+
+        def data(*_: int) -> Any:  # called again from the start if the upload is retried
+            return attachment.path if attachment.path is not None else io.BytesIO(attachment.read())
+
+        async def upload() -> Any:
+            response, decryption = await self._client.upload(
+                data,
+                content_type=attachment.content_type,
+                filename=attachment.name,
+                encrypt=encrypted,
+                filesize=attachment.size,
+            )
+            keys.update(decryption or {})
+            return response
+
+        uploaded = await self._queued(upload, room_id, "upload", Priority.ANSWER)
+        content: dict[str, Any] = {
+            "msgtype": "m.file",
+            "body": attachment.name,
+            "filename": attachment.name,
+            "info": {"mimetype": attachment.content_type, "size": attachment.size},
+            "m.mentions": {},
+        }
+        if encrypted:
+            content["file"] = {"url": uploaded.content_uri, **keys}
+        else:
+            content["url"] = uploaded.content_uri
+        if relation:
+            content["m.relates_to"] = relation
+        return await self._send(room_id, content, "file", Priority.ANSWER)
 
     async def answer(self, room_id: str, content: dict[str, Any]) -> None:
         await self._send(room_id, content, "reply", Priority.ANSWER)
