@@ -24,8 +24,9 @@ from bot.domain.facility import FacilityConfig
 from bot.domain.outbox import BOARD, BROADCAST, ROLLCALL
 from bot.domain.people import People
 from bot.observability.metrics import Metrics
-from bot.services import fanout, live_board
+from bot.services import closing_report, fanout, live_board
 from bot.services.board_links import BoardLinks
+from bot.services.closing_report import ClosingReport
 from bot.services.deliverer import Deliverer, Owner
 from bot.services.event_bus import EventBus
 from bot.services.fanout import Broadcaster
@@ -209,6 +210,8 @@ async def build_lifeline(
         events.subscribe(board.on_event, *live_board.EVENTS)
     broadcaster = Broadcaster(store, facility, clock, wired, tuning.edit_interval)
     events.subscribe(broadcaster.on_event, *fanout.EVENTS)
+    reporter = ClosingReport(store, facility, clock, wired, context.files)
+    events.subscribe(reporter.on_event, *closing_report.EVENTS)
     rollcaller = RollCaller(store, facility, clock, wired)
     owners: dict[str, Owner] = {BROADCAST: broadcaster, ROLLCALL: rollcaller}
     if board is not None:

@@ -14,6 +14,7 @@ from bot.domain.permissions import COMMAND_ROLES, require
 from bot.domain.reply import Reply, ReplyField
 from bot.domain.timefmt import format_age, format_time
 from bot.domain.user_text import one_line
+from handlers.incident_report import run_report
 
 MAX_TITLE_CHARS = 200
 USAGE_START = "incident start <title> [sev 1-3] [drill]"
@@ -26,10 +27,13 @@ async def run(command: Command, words: Words, ctx: Context) -> Reply:
         return await _show(ctx)
     if action in ("start", "open", "declare"):
         return await _start(command, words, ctx)
+    if action in ("report", "aar"):
+        return await run_report(command, words, ctx)
     if action not in ("close", "end", "handoff", "hand-off", "transfer", "period"):
         raise UserError(
-            f"“{words.tokens[1]}” is not an incident action. Use start, close, handoff or period.",
-            usage="incident [start|close|handoff|period] ...",
+            f"“{words.tokens[1]}” is not an incident action. Use start, close, handoff, period "
+            "or report.",
+            usage="incident [start|close|handoff|period|report] ...",
         )
     incident = await ctx.store.open_incident()
     if incident is None:
@@ -172,6 +176,10 @@ async def _close(command: Command, incident: Incident, summary: str, ctx: Contex
     lines = [f"Closed {incident.id} after {lasted}."]
     if summary:
         lines.append(f"Summary: {summary}")
+    lines.append(
+        "The after-action report draft goes to the incident channel as a file; get it again "
+        f"any time with: incident report {incident.id}"
+    )
     return Reply(lines=lines, outcome="recorded")
 
 
@@ -253,12 +261,14 @@ SPEC = CommandSpec(
         "incident close [summary]",
         "incident handoff @user",
         "incident period [hours]",
+        "incident report [INC-id]",
     ),
     examples=(
         'incident start "Teams outage" sev 2',
         "incident handoff @dr.lee",
         "incident period 12",
         "incident close Teams restored 14:10, back to normal channels",
+        "incident report INC-20261122-1",
     ),
     handler=run,
 )

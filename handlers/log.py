@@ -125,9 +125,11 @@ async def _export(command: Command, words: Words, ctx: Context) -> Reply:
             + (f", filtered by: {filters}." if filters else "."),
             f"File: {name}",
         ],
-        attachment=Attachment(
-            name=name, content_type=exported.content_type, path=exported.path, title=title
-        ),
+        attachments=[
+            Attachment(
+                name=name, content_type=exported.content_type, path=exported.path, title=title
+            )
+        ],
         ephemeral=True,
     )
 

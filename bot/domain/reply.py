@@ -77,7 +77,11 @@ class Reply(BaseModel):
     # When this answers a button press: replace the message the button was on (a checklist that
     # ticks in place) instead of posting a new one. Transports without editing post it instead.
     edit_source: bool = False
-    attachment: Attachment | None = None
+    attachments: list[Attachment] = Field(default_factory=list)  # files delivered with it
+
+    @property
+    def attachment(self) -> Attachment | None:
+        return self.attachments[0] if self.attachments else None
 
     def footer_line(self, command_prefix: str = "") -> str:
         """The footer with its command as typed on a transport whose commands start with

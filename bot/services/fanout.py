@@ -14,6 +14,7 @@ import structlog
 
 from bot.domain.broadcast import Broadcast
 from bot.domain.delivery import DeliveryFailed, MessageRef, Transport
+from bot.domain.errors import StoreUnavailable
 from bot.domain.events import BroadcastAcked, Event
 from bot.domain.facility import FacilityConfig
 from bot.domain.outbox import OutboxMessage
@@ -109,6 +110,8 @@ class Broadcaster:
             return []
         log.info("broadcast.delivered", broadcast=broadcast.id, copies=total - len(failures),
                  failed=len(failures))  # fmt: skip
+        for failure in failures:
+            await self._note_failure(broadcast.id, failure)
         origin = broadcast.origin_channel
         if not failures or origin is None or broadcast.sender.transport not in self._transports:
             return []
@@ -121,6 +124,15 @@ class Broadcaster:
             ],
         )
         return [Target(broadcast.sender.transport, origin, fixed(report), label=REPORT)]
+
+    async def _note_failure(self, broadcast_id: str, failure: DeliveryFailed) -> None:
+        """A copy that could not be delivered, kept for the after-action report."""
+        try:
+            await self._store.broadcasts.save_failure(
+                broadcast_id, failure.transport, failure.channel, failure.reason
+            )
+        except StoreUnavailable:  # the sender still hears of it; only the report lacks it
+            log.error("broadcast.failure_not_recorded", broadcast=broadcast_id)
 
     # Counts ----------------------------------------------------------------------------------
 

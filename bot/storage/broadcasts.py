@@ -128,6 +128,18 @@ class Broadcasts:
             pipe.set(self._keys.broadcast_by_message(ref.transport, ref.message_id), broadcast_id)
             await pipe.execute()
 
+    async def save_failure(
+        self, broadcast_id: str, transport: str, channel: str, reason: str
+    ) -> None:
+        """A copy that could not be delivered, for the after-action report."""
+        await self._redis.hset(
+            self._keys.broadcast_failures(broadcast_id), f"{transport} {channel}", reason
+        )
+
+    async def failures(self, broadcast_id: str) -> dict[str, str]:
+        rows = await self._redis.hgetall(self._keys.broadcast_failures(broadcast_id))
+        return {as_text(k): as_text(v) for k, v in rows.items()}
+
     async def copies(self, broadcast_id: str) -> list[MessageRef]:
         rows = await self._redis.hgetall(self._keys.broadcast_copies(broadcast_id))
         refs = []

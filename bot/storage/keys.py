@@ -96,6 +96,10 @@ class Keys:
         """Hash: "transport channel" → message id of each delivered copy."""
         return f"{self.root}:broadcast:{broadcast_id}:copies"
 
+    def broadcast_failures(self, broadcast_id: str) -> str:
+        """Hash: "transport channel" → why a copy could not be delivered."""
+        return f"{self.root}:broadcast:{broadcast_id}:failed"
+
     def broadcast_by_message(self, transport: str, message_id: str) -> str:
         """String: which broadcast a posted message is a copy of (reactions count as acks)."""
         return f"{self.root}:broadcast-message:{transport}:{message_id}"

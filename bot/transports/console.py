@@ -201,9 +201,10 @@ class ConsoleTransport:
 
 def _saved(reply: Reply) -> str:
     """Exports and reports are files already (under LIFELINE_DATA_DIR/exports): say where."""
-    attachment = reply.attachment
-    if attachment is None:
-        return ""
-    if attachment.path is None:  # nothing on disk to point at; a terminal shows text as is
-        return "\n" + attachment.read().decode(errors="replace")
-    return f"\nSaved to {attachment.path.resolve()}"
+    lines = []
+    for attachment in reply.attachments:
+        if attachment.path is None:  # nothing on disk to point at; a terminal shows text as is
+            lines.append(attachment.read().decode(errors="replace"))
+        else:
+            lines.append(f"Saved to {attachment.path.resolve()}")
+    return "".join("\n" + line for line in lines)

@@ -106,6 +106,8 @@ async def test_close_by_the_commander_records_the_summary(bot: Bot, clock: Clock
     assert reply.lines == [
         "Closed INC-20261122-1 after 3h 00m.",
         "Summary: Teams back 13:00, return to normal channels",
+        "The after-action report draft goes to the incident channel as a file; get it again "
+        "any time with: incident report INC-20261122-1",
     ]
     assert await bot.store.open_incident() is None
     closed = await bot.store.incident("INC-20261122-1")
@@ -157,8 +159,8 @@ async def test_period_starts_the_next_operational_period(bot: Bot) -> None:
 
 async def test_unknown_incident_action(bot: Bot) -> None:
     assert (await bot.send("incident reopen")).lines == [
-        "“reopen” is not an incident action. Use start, close, handoff or period.",
-        "Usage: incident [start|close|handoff|period] ...",
+        "“reopen” is not an incident action. Use start, close, handoff, period or report.",
+        "Usage: incident [start|close|handoff|period|report] ...",
     ]
 
 

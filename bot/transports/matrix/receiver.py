@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 import structlog
@@ -173,14 +173,14 @@ class Receiver:
         command = to_command(event, text, room_id, name)
         reply = await self._router.handle(command)
         content = as_reply(render_content(reply), event.event_id, command.thread)
-        return self._answer(room_id, content, reply.attachment)
+        return self._answer(room_id, content, reply.attachments)
 
     async def _answer(
-        self, room_id: str, content: dict[str, Any], attachment: Attachment | None = None
+        self, room_id: str, content: dict[str, Any], attachments: Sequence[Attachment] = ()
     ) -> None:
         try:
             await self._out.answer(room_id, content)
-            if attachment is not None:  # an export or report: the file, in reply too
+            for attachment in attachments:  # an export or report: the files, in reply too
                 await self._out.send_file(room_id, attachment, content["m.relates_to"])
         except DeliveryFailed as failure:
             log.error("matrix.reply_failed", room=room_id, reason=failure.reason)

@@ -127,8 +127,8 @@ class MatrixTransport:
         event_id = await self._send(
             room_id, content, "post", Priority.MESSAGE, transaction=transaction_for(key)
         )
-        if reply.attachment is not None:
-            await self.send_file(room_id, reply.attachment)
+        for attachment in reply.attachments:
+            await self.send_file(room_id, attachment)
         return MessageRef(self.name, room_id, event_id)
 
     async def find(self, channel: str, key: str) -> MessageRef | None:

@@ -258,8 +258,8 @@ class SlackTransport:
             if first is None:
                 first = MessageRef(self.name, str(data.get("channel", channel)), str(data["ts"]))
         assert first is not None  # render always gives at least one message
-        if reply.attachment is not None:
-            await self.delivery.upload(first.channel, reply.attachment)
+        for attachment in reply.attachments:
+            await self.delivery.upload(first.channel, attachment)
         return first
 
     async def update(self, ref: MessageRef, reply: Reply, *, notify: bool = False) -> None:

@@ -98,8 +98,12 @@ class Interactions:
     ) -> None:
         """An export or report goes to the channel it was asked in (a slash command's answer
         itself can carry no file)."""
-        if reply.attachment is not None and channel and channel != "-":
-            self._spawn(self.delivery.upload(channel, reply.attachment, thread=thread))
+        if reply.attachments and channel and channel != "-":
+            self._spawn(self._upload_all(channel, reply, thread))
+
+    async def _upload_all(self, channel: str, reply: Reply, thread: str | None) -> None:
+        for attachment in reply.attachments:
+            await self.delivery.upload(channel, attachment, thread=thread)
 
     async def _respond_all(
         self, url: str, channel: str, messages: list[SlackMessage], kind: str
