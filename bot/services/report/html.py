@@ -25,7 +25,7 @@ dt { font-weight: bold; }
 dd { margin: 0; overflow-wrap: anywhere; }
 table { width: 100%; border-collapse: collapse; margin: 0 0 3mm; table-layout: auto; }
 th, td { border: 0.2mm solid #999; padding: 1mm 1.5mm; text-align: left; vertical-align: top;
-         overflow-wrap: anywhere; font-size: 8.5pt; }
+         overflow-wrap: break-word; font-size: 8.5pt; }
 th { background: #eee; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; page-break-inside: avoid; }
@@ -51,7 +51,7 @@ def render_html(document: Document) -> str:
     )
 
 
-def _block(block: Block, level: int) -> str:
+def _block(block: Block, level: int, *, may_break: bool = True) -> str:
     parts = [f"<h{level}>{escape(block.title)}</h{level}>"]
     if block.fields:
         items = "".join(
@@ -60,8 +60,13 @@ def _block(block: Block, level: int) -> str:
         parts.append(f"<dl>{items}</dl>")
     parts += [_table(table) for table in block.tables]
     parts += [f"<p>{escape(paragraph)}</p>" for paragraph in block.paragraphs]
-    parts += [_block(part, min(level + 1, 6)) for part in block.parts]
-    css = ' class="break"' if block.page_break else ""
+    # A part that comes straight after its heading stays on the heading's page.
+    alone = len(parts) == 1
+    parts += [
+        _block(part, min(level + 1, 6), may_break=not (alone and index == 0))
+        for index, part in enumerate(block.parts)
+    ]
+    css = ' class="break"' if block.page_break and may_break else ""
     return f"<section{css}>{''.join(parts)}</section>"
 
 
