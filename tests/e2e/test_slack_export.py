@@ -49,3 +49,27 @@ async def test_a_mention_export_goes_to_its_thread_and_a_refusal_uploads_nothing
     assert (upload.channel, upload.thread_ts) == ("C1", "1700000100.5")
     assert upload.filename.endswith(".jsonl")
     assert upload.data is not None and b'"department": "icu"' in upload.data
+
+
+async def test_on_close_the_report_is_posted_to_the_incident_channel_as_files(
+    slack: SlackBot,
+) -> None:
+    await slack.slash("/incident", 'start "Teams outage" sev 2', user="ic1", channel="C0INC")
+    await slack.slash("/checkin", "pharmacy down cabinets on override", user="U1")
+    await slack.settle()
+
+    closed = await slack.slash("/incident", "close Teams restored", user="ic1", channel="C0INC")
+    await slack.settle()
+
+    assert "get it again any time with: incident report INC-" in closed["text"]
+    shared = slack.stub.shared_files()
+    assert [(u.channel, u.filename.rsplit(".", 1)[1]) for u in shared] == [
+        ("C0INC", "md"), ("C0INC", "html"),
+    ]  # fmt: skip
+    markdown = shared[0].data or b""
+    assert b"# After-action report \\(draft\\)" in markdown
+    assert b"Pharmacy" in markdown and b"cabinets on override" in markdown
+    html = shared[1].data or b""
+    assert html.startswith(b"<!DOCTYPE html>")
+    posted = [c.text for c in slack.stub.calls_to("chat.postMessage")]
+    assert any(text.startswith("After-action report draft — INC-") for text in posted)
