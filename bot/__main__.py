@@ -1,4 +1,5 @@
-"""Command line: `python -m bot [console|serve|manifest|runbooks]` (also the `lifeline` script)."""
+"""Command line: `python -m bot [console|serve|manifest|runbooks|export|report]` (also the
+`lifeline` script)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from bot.config.tuning import Tuning
 from bot.domain.facility import ConfigError, FacilityConfig
 from bot.domain.runbook import schema_text
 from bot.observability.logging_setup import configure_logging
+from bot.records_cli import CommandLineError, add_parsers, run_export, run_report
 from bot.serve import serve
 from bot.services.runbook_library import default_directory, run_check
 from bot.storage.embedded_redis import EmbeddedRedisError
@@ -55,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     manifest.add_argument(
         "--socket-mode", action="store_true", help="Socket Mode (on when SLACK_APP_TOKEN is set)"
     )
+    add_parsers(sub)
     return parser
 
 
@@ -80,6 +83,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.mode == "manifest":
         return _manifest(settings, args.url, args.socket_mode)
+    if args.mode in ("export", "report"):
+        configure_logging(settings.log_format, "warning", sys.stderr)
+        command = run_export if args.mode == "export" else run_report
+        try:
+            return _run(command(args, settings, facility))
+        except CommandLineError as error:
+            print(f"lifeline {args.mode}: {error}", file=sys.stderr)
+            return 2
     if settings.slack_enabled and args.mode != "console" and not _slack_prefix_ok(settings):
         return 2
     mode = args.mode or (
