@@ -19,8 +19,9 @@ _MAX_MEMBER = "+"
 
 
 def _decode_entry(entry_id: Any, fields: Any) -> LogEntry:
-    ident = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-    return LogEntry.model_validate_json(fields[b"e"]).model_copy(update={"id": ident})
+    # The stored JSON has no id (the stream gives it): spliced in, one validation, no copy.
+    ident = entry_id if isinstance(entry_id, bytes) else entry_id.encode()
+    return LogEntry.model_validate_json(b'{"id":"' + ident + b'",' + fields[b"e"][1:])
 
 
 def _since_id(since: datetime | None) -> str:

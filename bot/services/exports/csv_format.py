@@ -14,11 +14,16 @@ BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+_FIRST = frozenset("=+-@\t\r'")
+
+
 def needs_guard(cell: str) -> bool:
     """A formula start, or a guard quote before one (so the guard itself can be undone)."""
+    if not cell or cell[0] not in _FIRST:
+        return False
     if cell.startswith(FORMULA_STARTS):
         return True
-    return cell.startswith("'") and needs_guard(cell[1:])
+    return needs_guard(cell[1:])
 
 
 def guard(cell: str) -> str:
