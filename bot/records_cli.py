@@ -4,7 +4,9 @@ at a terminal, against the embedded Redis (shared with a running bot) or an exte
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
+import os
 import sys
 import uuid
 from datetime import datetime
@@ -71,7 +73,15 @@ def _open_output(output: str | None, default: Path) -> tuple[BinaryIO, Path | No
     return open(path, "wb"), path  # closed by the caller
 
 
+def _yield_cpu() -> None:
+    """An export or report is background work: on a small server it gives the CPU to the bot
+    first (lower priority), so check-ins keep their latency while it runs."""
+    with contextlib.suppress(OSError):
+        os.nice(10)
+
+
 async def run_export(args: argparse.Namespace, settings: Settings, facility: FacilityConfig) -> int:
+    _yield_cpu()
     now = utc_now()
     query = LogQuery(
         incident_id=args.incident.upper() if args.incident else None,
@@ -112,6 +122,7 @@ async def run_export(args: argparse.Namespace, settings: Settings, facility: Fac
 
 
 async def run_report(args: argparse.Namespace, settings: Settings, facility: FacilityConfig) -> int:
+    _yield_cpu()
     now = utc_now()
     connection = await connect_redis(settings)
     try:

@@ -60,3 +60,36 @@ async def test_log_export_arrives_as_an_m_file_from_the_media_repository(
     assert (row["department"], row["actor_id"], row["text"]) == (
         "pharmacy", "'" + matrix.alice.user_id, "'@room =1+1",
     )  # fmt: skip
+
+
+async def test_on_close_the_report_is_posted_to_the_incident_room_as_files(
+    matrix: MatrixWorld,
+) -> None:
+    matrix.facility = FacilityConfig(
+        facility="General Hospital",
+        timezone="America/New_York",
+        roles=Roles(commander=(matrix.alice.user_id,)),
+    )
+    await matrix.started_bot()
+    room = await matrix.room_with_bot()
+    started = await matrix.alice.send(room, '!incident start "Teams outage" sev 2')
+    await matrix.alice.reply_to(room, started)
+
+    closing = await matrix.alice.send(room, "!incident close Teams restored")
+    answer = await matrix.alice.reply_to(room, closing)
+
+    assert "get it again any time with: incident report INC-" in answer["content"]["body"]
+
+    def files() -> list[dict[str, object]]:
+        return [
+            e for e in matrix.alice.events_from(room, matrix.bot.user_id)
+            if e["content"].get("msgtype") == "m.file"
+        ]  # fmt: skip
+
+    await matrix.alice.wait_for(room, lambda _: len(files()) == 2)
+    md, html = files()
+    assert str(md["content"]["body"]).endswith(".md")  # type: ignore[index]
+    assert str(html["content"]["body"]).endswith(".html")  # type: ignore[index]
+    data, content_type = await download(matrix, str(html["content"]["url"]))  # type: ignore[index]
+    assert content_type.startswith("text/html")
+    assert data.startswith(b"<!DOCTYPE html>") and b"Teams outage" in data

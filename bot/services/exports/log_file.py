@@ -25,11 +25,12 @@ CONTENT_TYPES: dict[ExportFormat, str] = {
     "jsonl": "application/x-ndjson; charset=utf-8",
     "md": "text/markdown; charset=utf-8",
 }
+IN_BOT_PAGE = 200  # ≈ 5–10 ms of rendering between the bot's other work
 FORMAT_NAMES: dict[ExportFormat, str] = {"csv": "CSV", "jsonl": "JSON Lines", "md": "Markdown"}
 
 
 class LogSource(Protocol):
-    def stream(self, query: LogQuery) -> AsyncIterator[list[LogEntry]]: ...
+    def stream(self, query: LogQuery, page: int = ...) -> AsyncIterator[list[LogEntry]]: ...
 
 
 class _Writer(Protocol):
@@ -59,17 +60,17 @@ def _writer(fmt: ExportFormat, title: str) -> _Writer:
 
 async def write_log(
     source: LogSource, query: LogQuery, fmt: ExportFormat, tz: ZoneInfo, out: BinaryIO,
-    *, title: str = "Incident log",
+    *, title: str = "Incident log", page: int = 1000,
 ) -> int:  # fmt: skip
     """Write every entry `query` matches, oldest first, to `out`; returns how many."""
     writer = _writer(fmt, title)
     # Disk writes go to a thread: a slow disk never holds up the bot's other commands.
     await asyncio.to_thread(out.write, writer.header().encode())
     count = 0
-    async for page in source.stream(query):
-        chunk = writer.rows([to_row(entry, tz) for entry in page]).encode()
+    async for entries in source.stream(query, page):
+        chunk = writer.rows([to_row(entry, tz) for entry in entries]).encode()
         await asyncio.to_thread(out.write, chunk)
-        count += len(page)
+        count += len(entries)
     await asyncio.to_thread(out.write, writer.footer().encode())
     return count
 
@@ -82,14 +83,15 @@ def export_name(facility_slug: str, fmt: ExportFormat, now: datetime, scope: str
 
 async def export_to_file(
     source: LogSource, query: LogQuery, fmt: ExportFormat, tz: ZoneInfo, path: Path,
-    *, title: str = "Incident log",
+    *, title: str = "Incident log", page: int = IN_BOT_PAGE,
 ) -> ExportedLog:  # fmt: skip
-    """Written to a temporary name and renamed, so a half-written export is never picked up."""
+    """Written to a temporary name and renamed, so a half-written export is never picked up.
+    Inside the bot the pages are small: each is rendered between other commands' turns."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")
     try:
         with _create(partial) as out:
-            count = await write_log(source, query, fmt, tz, out, title=title)
+            count = await write_log(source, query, fmt, tz, out, title=title, page=page)
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)
