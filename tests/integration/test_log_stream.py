@@ -3,13 +3,13 @@ index, and between times — what exports and reports read."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
 from bot.domain.log_query import LogQuery
 from bot.domain.models import Actor, LogEntry, LogKind
 from bot.storage.store import Store
+from tests.waiting import until
 
 ALICE = Actor(id="alice", name="alice", transport="console")
 
@@ -22,8 +22,7 @@ async def append(store: Store, n: int, incident: str | None, dept: str | None = 
     entry_id = (await store.append(f"stream-{n}", entry)).entry_id
     # The next entry gets a later millisecond, so time bounds can tell them apart.
     stamp = int(entry_id.split("-")[0])
-    while int(time.time() * 1000) <= stamp:
-        await asyncio.sleep(0.001)
+    await until(lambda: int(time.time() * 1000) > stamp)
     return entry_id
 
 
