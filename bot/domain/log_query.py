@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from bot.domain.models import LogEntry
 
@@ -36,9 +36,23 @@ class LogQuery:
         object.__setattr__(self, "dimensions", dims)
 
     def matches(self, entry: LogEntry) -> bool:
+        return self.matches_fields(entry.department, entry.kind, entry.actor.id, entry.incident_id)
+
+    def matches_record(self, record: Mapping[str, Any]) -> bool:
+        """The same test on an entry as stored (its JSON, decoded), for streaming exports."""
+        return self.matches_fields(
+            record.get("department"),
+            record.get("kind"),
+            record.get("actor", {}).get("id"),
+            record.get("incident_id"),
+        )
+
+    def matches_fields(
+        self, department: str | None, kind: str | None, actor_id: str | None, incident: str | None
+    ) -> bool:
         return (
-            (not self.departments or entry.department in self.departments)
-            and (not self.kinds or entry.kind in self.kinds)
-            and (not self.actors or entry.actor.id in self.actors)
-            and (not self.incident_id or entry.incident_id == self.incident_id)
+            (not self.departments or department in self.departments)
+            and (not self.kinds or kind in self.kinds)
+            and (not self.actors or actor_id in self.actors)
+            and (not self.incident_id or incident == self.incident_id)
         )

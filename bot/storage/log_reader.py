@@ -3,6 +3,7 @@ scan the whole stream."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,12 @@ def _decode_entry(entry_id: Any, fields: Any) -> LogEntry:
     # The stored JSON has no id (the stream gives it): spliced in, one validation, no copy.
     ident = entry_id if isinstance(entry_id, bytes) else entry_id.encode()
     return LogEntry.model_validate_json(b'{"id":"' + ident + b'",' + fields[b"e"][1:])
+
+
+def _record(entry_id: Any, fields: Any) -> dict[str, Any]:
+    record: dict[str, Any] = json.loads(fields[b"e"])
+    record["id"] = as_text(entry_id)
+    return record
 
 
 def _since_id(since: datetime | None) -> str:
@@ -92,15 +99,24 @@ class LogReader:
         self, query: LogQuery, page: int = STREAM_PAGE
     ) -> AsyncIterator[list[LogEntry]]:
         """Every matching entry, oldest first, in pages of at most `page` (the limit is not
-        applied): an export or a report reads a log of any size in bounded memory. Without
-        filters it walks the stream with XRANGE; with filters, the smallest index."""
+        applied): a report reads a log of any size in bounded memory."""
+        async for records in self.stream_records(query, page):
+            yield [LogEntry.model_validate(record) for record in records]
+
+    async def stream_records(
+        self, query: LogQuery, page: int = STREAM_PAGE
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """As `stream`, but each entry as its stored JSON decoded (with its id): an export of
+        1,000,000 entries skips building and validating a model per entry. Without filters it
+        walks the stream with XRANGE; for an incident, its span of the stream; otherwise the
+        smallest index."""
         if not query.dimensions:
-            async for entries in self._stream_log(query, page):
-                yield entries
+            async for records in self._stream_span(query, page):
+                yield records
             return
         if query.incident_id:
-            async for entries in self._stream_incident(query, query.incident_id, page):
-                yield entries
+            async for records in self._stream_incident(query, query.incident_id, page):
+                yield records
             return
         driving = await self._smallest_dimension(query)
         index_keys = [self._keys.index(driving[0], value) for value in driving[1]]
@@ -110,8 +126,8 @@ class LogReader:
             members = await self._merged_page_forward(index_keys, floor, ceiling, page)
             if not members:
                 return
-            entries = await self.get([entry_id_of(member) for member in members])
-            found = [entry for entry in entries if query.matches(entry)]
+            records = await self._records([entry_id_of(member) for member in members])
+            found = [record for record in records if query.matches_record(record)]
             if found:
                 yield found
             if len(members) < page:
@@ -120,7 +136,7 @@ class LogReader:
 
     async def _stream_incident(
         self, query: LogQuery, incident_id: str, page: int
-    ) -> AsyncIterator[list[LogEntry]]:
+    ) -> AsyncIterator[list[dict[str, Any]]]:
         """One incident is open at a time, so its entries lie together in the stream: read the
         span from its first to its last entry in pages and keep what matches, rather than
         fetching the entries one by one through the index (16× slower over 100,000)."""
@@ -133,24 +149,31 @@ class LogReader:
             return
         low = max(entry_id_of(as_text(first[0])), _since_id(query.since), key=_id_order)
         high = min(entry_id_of(as_text(last[0])), _until_id(query.until), key=_id_order)
-        async for entries in self._stream_log(query, page, low, high):
-            found = [entry for entry in entries if query.matches(entry)]
+        async for records in self._stream_span(query, page, low, high):
+            found = [record for record in records if query.matches_record(record)]
             if found:
                 yield found
 
-    async def _stream_log(
+    async def _stream_span(
         self, query: LogQuery, page: int, low: str | None = None, high: str | None = None
-    ) -> AsyncIterator[list[LogEntry]]:
+    ) -> AsyncIterator[list[dict[str, Any]]]:
         low = low or _since_id(query.since)
         high = high or _until_id(query.until)
         while True:
             rows = await self._redis.xrange(self._keys.log, low, high, count=page)
             if not rows:
                 return
-            yield [_decode_entry(entry_id, fields) for entry_id, fields in rows]
+            yield [_record(entry_id, fields) for entry_id, fields in rows]
             if len(rows) < page:
                 return
             low = "(" + as_text(rows[-1][0] or b"")
+
+    async def _records(self, entry_ids: Sequence[str]) -> list[dict[str, Any]]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for entry_id in entry_ids:
+                pipe.xrange(self._keys.log, entry_id, entry_id, count=1)
+            results = await pipe.execute()
+        return [_record(*found[0]) for found in results if found]
 
     async def _merged_page_forward(
         self, index_keys: list[str], floor: str, ceiling: str, batch: int

@@ -47,7 +47,11 @@ class CsvWriter:
         return BOM + self._take()
 
     def rows(self, rows: Iterable[ExportRow]) -> str:
-        self._csv.writerows([guard(cell) for cell in row.cells()] for row in rows)
+        first = _FIRST  # most cells start with none of these: one set lookup, no call
+        self._csv.writerows(
+            [guard(cell) if cell and cell[0] in first else cell for cell in row.cells()]
+            for row in rows
+        )
         return self._take()
 
     def footer(self) -> str:

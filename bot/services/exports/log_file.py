@@ -8,15 +8,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Literal, Protocol
+from typing import Any, BinaryIO, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.domain.log_query import LogQuery
-from bot.domain.models import LogEntry
 from bot.services.exports.csv_format import CsvWriter
 from bot.services.exports.jsonl import JsonLinesWriter
 from bot.services.exports.markdown import MarkdownWriter
-from bot.services.exports.rows import ExportRow, to_row
+from bot.services.exports.rows import ExportRow, record_row
 
 ExportFormat = Literal["csv", "jsonl", "md"]
 FORMATS: tuple[ExportFormat, ...] = ("csv", "jsonl", "md")
@@ -30,7 +29,9 @@ FORMAT_NAMES: dict[ExportFormat, str] = {"csv": "CSV", "jsonl": "JSON Lines", "m
 
 
 class LogSource(Protocol):
-    def stream(self, query: LogQuery, page: int = ...) -> AsyncIterator[list[LogEntry]]: ...
+    def stream_records(
+        self, query: LogQuery, page: int = ...
+    ) -> AsyncIterator[list[dict[str, Any]]]: ...
 
 
 class _Writer(Protocol):
@@ -67,10 +68,10 @@ async def write_log(
     # Disk writes go to a thread: a slow disk never holds up the bot's other commands.
     await asyncio.to_thread(out.write, writer.header().encode())
     count = 0
-    async for entries in source.stream(query, page):
-        chunk = writer.rows([to_row(entry, tz) for entry in entries]).encode()
+    async for records in source.stream_records(query, page):
+        chunk = writer.rows([record_row(record, tz) for record in records]).encode()
         await asyncio.to_thread(out.write, chunk)
-        count += len(entries)
+        count += len(records)
     await asyncio.to_thread(out.write, writer.footer().encode())
     return count
 

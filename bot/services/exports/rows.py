@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,18 +47,25 @@ class ExportRow:
 
 
 def to_row(entry: LogEntry, tz: ZoneInfo) -> ExportRow:
+    return record_row(entry.model_dump(mode="json"), tz)
+
+
+def record_row(record: dict[str, Any], tz: ZoneInfo) -> ExportRow:
+    """A row from an entry as stored (decoded JSON with its id), without building a model."""
+    at = datetime.fromisoformat(record["at"])
+    actor = record["actor"]
     return ExportRow(
-        id=entry.id,
-        time=entry.at.astimezone(tz).isoformat(),
-        time_utc=entry.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        incident=entry.incident_id or "",
-        kind=entry.kind.value,
-        department=entry.department or "",
-        actor_id=entry.actor.id,
-        actor_name=entry.actor.name,
-        transport=entry.actor.transport,
-        text=entry.text,
-        data=entry.data,
+        id=record.get("id", ""),
+        time=at.astimezone(tz).isoformat(),
+        time_utc=at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        incident=record.get("incident_id") or "",
+        kind=record["kind"],
+        department=record.get("department") or "",
+        actor_id=actor["id"],
+        actor_name=actor["name"],
+        transport=actor["transport"],
+        text=record.get("text", ""),
+        data=record.get("data") or {},
     )
 
 
