@@ -15,6 +15,7 @@ from bot.services.report.collect import collect_report
 from bot.services.report.document import build_document
 from bot.services.report.html import render_html
 from bot.services.report.markdown import render_markdown
+from bot.services.report.model import Report
 from bot.storage.store import Store
 
 ReportFormat = Literal["md", "html"]
@@ -42,9 +43,18 @@ async def render_report(
 ) -> tuple[int, dict[ReportFormat, str]]:  # fmt: skip
     """The report's text in each format asked for, and how many log entries it was built from."""
     report = await collect_report(store, facility, incident, now)
+    # Rendering a large incident takes a second or more: in a thread, the bot's event loop
+    # still gets its turns (the interpreter switches threads every few milliseconds).
+    texts = await asyncio.to_thread(_render, report, facility, formats)
+    return report.entries, texts
+
+
+def _render(
+    report: Report, facility: FacilityConfig, formats: tuple[ReportFormat, ...]
+) -> dict[ReportFormat, str]:
     document = build_document(report, facility)
     renderers = {"md": render_markdown, "html": render_html}
-    return report.entries, {fmt: renderers[fmt](document) for fmt in formats}
+    return {fmt: renderers[fmt](document) for fmt in formats}
 
 
 def report_name(incident: Incident, fmt: ReportFormat, now: datetime) -> str:
