@@ -132,7 +132,7 @@ async def run_report(args: argparse.Namespace, settings: Settings, facility: Fac
             if incident is None:
                 raise CommandLineError(f"there is no incident {args.incident.upper()}")
         else:
-            incident = await store.latest_incident()
+            incident = await store.last_incident()
             if incident is None:
                 raise CommandLineError("there is no incident yet to report on")
         entries, texts = await render_report(store, facility, incident, now, (args.format,))
