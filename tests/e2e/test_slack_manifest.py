@@ -170,8 +170,10 @@ def test_the_home_tab_and_both_shortcuts_are_declared_with_no_new_scope() -> Non
     assert data["settings"]["event_subscriptions"]["bot_events"] == [
         "app_mention", "app_home_opened",
     ]  # fmt: skip
-    # The two history scopes are the outbox's (finding a half-sent copy), not these features'.
+    # The two history scopes are the outbox's (finding a half-sent copy) and files:write is for
+    # log exports and reports: none is these features'.
     assert data["oauth_config"]["scopes"]["bot"] == [
         "app_mentions:read", "channels:history", "channels:join", "chat:write",
-        "chat:write.public", "commands", "groups:history", "pins:write", "users:read",
+        "chat:write.public", "commands", "files:write", "groups:history", "pins:write",
+        "users:read",
     ]  # fmt: skip
