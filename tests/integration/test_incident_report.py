@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest
 
 from bot.app import Lifeline
+from bot.domain.delivery import DeliveryFailed
 from bot.domain.facility import Department, FacilityConfig, Roles
 from bot.domain.models import State
+from bot.domain.outbox import broadcast_copies
 from bot.services.report.collect import collect_report
 from bot.services.report.model import Report
 from tests.conftest import Bot, BuildLifeline, Clock
@@ -264,3 +266,26 @@ async def test_incident_report_refusals_and_unknown_ids_get_specific_answers(
         "After-action report draft for INC-20261122-1 “Teams outage” (the incident is still "
         "open: a report so far): 2 log entries, as Markdown and as print-ready HTML."
     )
+
+
+async def test_copies_that_could_not_be_delivered_are_counted_in_the_report(
+    small: Lifeline, clock: Clock
+) -> None:
+    bot = Bot(small)
+    await bot.send("incident start Teams outage", user="ic1")
+    await bot.send("broadcast Use the fallback channel", user="ic1")
+    failures = [
+        DeliveryFailed("slack", "C0GONE", "channel_not_found"),
+        DeliveryFailed("matrix", "!old:hospital.org", "M_FORBIDDEN: not in room"),
+    ]
+    # What the deliverer tells the broadcast's owner once every target was tried.
+    await small.broadcaster.finished(broadcast_copies("B-1"), failures, 3)
+    incident = await small.store.open_incident()
+    assert incident is not None
+    report = await collect_report(small.store, small.router.context.facility, incident, clock.now)
+    [b1] = report.broadcasts
+    assert (b1.delivered, b1.failed) == (0, 2)
+    assert sorted(b1.failures) == [
+        "matrix !old:hospital.org (M_FORBIDDEN: not in room)",
+        "slack C0GONE (channel_not_found)",
+    ]
