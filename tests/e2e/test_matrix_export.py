@@ -7,6 +7,7 @@ import csv
 import io
 
 import aiohttp
+from nio.crypto.attachments import decrypt_attachment
 
 from bot.domain.facility import FacilityConfig, Roles
 from tests.e2e.matrix_fixtures import MatrixWorld
@@ -93,3 +94,38 @@ async def test_on_close_the_report_is_posted_to_the_incident_room_as_files(
     data, content_type = await download(matrix, str(html["content"]["url"]))  # type: ignore[index]
     assert content_type.startswith("text/html")
     assert data.startswith(b"<!DOCTYPE html>") and b"Teams outage" in data
+
+
+async def test_in_an_encrypted_room_the_export_is_an_encrypted_attachment(
+    matrix: MatrixWorld,
+) -> None:
+    bob = await matrix.e2e_staff()
+    matrix.facility = FacilityConfig(
+        facility="General Hospital",
+        timezone="America/New_York",
+        roles=Roles(it=(bob.user_id,)),
+    )
+    await matrix.started_bot()
+    bot = matrix.bot.user_id
+    room = await bob.create_room(invite=[bot], encrypted=True)
+    await bob.wait_for(room, lambda e: e.get("state_key") == bot
+                       and e["content"].get("membership") == "join")  # fmt: skip
+    checkin = await bob.send(room, "!status lab partial phoning criticals")
+    await bob.reply_to(room, checkin)
+
+    await bob.send(room, "!log export csv")
+    file_event = await bob.wait_for(
+        room, lambda e: e["sender"] == bot and e["content"].get("msgtype") == "m.file"
+    )
+
+    assert file_event["event_id"] in bob.decrypted  # the event itself arrived encrypted
+    content = file_event["content"]
+    assert "url" not in content  # only the encrypted file's address, with its key
+    encrypted = content["file"]
+    ciphertext, _ = await download(matrix, encrypted["url"])
+    assert b"phoning criticals" not in ciphertext
+    plain = decrypt_attachment(
+        ciphertext, encrypted["key"]["k"], encrypted["hashes"]["sha256"], encrypted["iv"]
+    )
+    [row] = list(csv.DictReader(io.StringIO(plain.decode("utf-8-sig"), newline="")))
+    assert (row["department"], row["text"]) == ("lab", "phoning criticals")
