@@ -7,7 +7,7 @@ from bot.domain.command import Command, Words
 from bot.domain.errors import UserError
 from bot.domain.models import LogEntry, LogKind
 from bot.domain.permissions import LOG_ROLES, require
-from bot.domain.reply import Attachment, Reply
+from bot.domain.reply import Reply
 from bot.services.report.files import write_report
 
 USAGE = "incident report [INC-id]"
@@ -49,14 +49,6 @@ async def run_report(command: Command, words: Words, ctx: Context) -> Reply:
             "Markdown and as print-ready HTML.",
             "Files: " + ", ".join(f.path.name for f in files),
         ],
-        attachments=[
-            Attachment(
-                name=f.path.name,
-                content_type=f.content_type,
-                path=f.path,
-                title=f"After-action report — {incident.id} ({f.format.upper()})",
-            )
-            for f in files
-        ],
+        attachments=[f.attachment(incident.id) for f in files],
         ephemeral=True,
     )

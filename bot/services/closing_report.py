@@ -12,7 +12,7 @@ import structlog
 from bot.domain.delivery import DeliveryFailed, Transport
 from bot.domain.events import Event, IncidentClosed
 from bot.domain.facility import FacilityConfig
-from bot.domain.reply import Attachment, Reply
+from bot.domain.reply import Reply
 from bot.services.report.files import write_report
 from bot.storage.store import Store
 
@@ -66,15 +66,7 @@ class ClosingReport:
                 "runbooks, roll calls and refusals, with HICS 214, 251 and 213 appendices.",
                 f"Get it again any time with: incident report {incident.id}",
             ],
-            attachments=[
-                Attachment(
-                    name=f.path.name,
-                    content_type=f.content_type,
-                    path=f.path,
-                    title=f"After-action report — {incident.id} ({f.format.upper()})",
-                )
-                for f in files
-            ],
+            attachments=[f.attachment(incident.id) for f in files],
         )
         for name, channel in targets.items():
             try:

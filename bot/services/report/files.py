@@ -11,6 +11,7 @@ from typing import Literal
 
 from bot.domain.facility import FacilityConfig
 from bot.domain.models import Incident
+from bot.domain.reply import Attachment
 from bot.services.report.collect import collect_report
 from bot.services.report.document import build_document
 from bot.services.report.html import render_html
@@ -35,6 +36,15 @@ class ReportFile:
     @property
     def content_type(self) -> str:
         return REPORT_CONTENT_TYPES[self.format]
+
+    def attachment(self, incident_id: str) -> Attachment:
+        """The file as a Reply carries it to a channel (Slack upload, Matrix m.file, console)."""
+        return Attachment(
+            name=self.path.name,
+            content_type=self.content_type,
+            path=self.path,
+            title=f"After-action report — {incident_id} ({self.format.upper()})",
+        )
 
 
 async def render_report(
