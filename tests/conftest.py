@@ -38,6 +38,17 @@ def redis_server() -> Iterator[EmbeddedRedis]:
 
 
 @pytest.fixture
+async def doomed() -> AsyncIterator[EmbeddedRedis]:
+    """A redis-server of the test's own, so the test can kill it and start it again."""
+    directory = Path(tempfile.mkdtemp(prefix="ll-down-", dir="/tmp"))
+    server = EmbeddedRedis(directory)
+    await server.start()
+    yield server
+    await server.stop()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
 async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
     client = redis_server.client(name="lifeline-test")
     await client.flushall()

@@ -5,14 +5,9 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
-import tempfile
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-
-import pytest
 
 from bot.app import Lifeline
 from bot.config.tuning import SpoolLimits, Tuning
@@ -34,17 +29,6 @@ NOTHING_RECORDED = (
     "Lifeline cannot reach its database right now, so nothing was recorded. Try again in a "
     "minute; if it keeps happening, tell IT (error ref E-"
 )
-
-
-@pytest.fixture
-async def doomed() -> AsyncIterator[EmbeddedRedis]:
-    """A redis-server of this test's own, so the test can kill it and start it again."""
-    directory = Path(tempfile.mkdtemp(prefix="ll-spool-", dir="/tmp"))
-    server = EmbeddedRedis(directory)
-    await server.start()
-    yield server
-    await server.stop()
-    shutil.rmtree(directory, ignore_errors=True)
 
 
 def _kill(server: EmbeddedRedis) -> None:

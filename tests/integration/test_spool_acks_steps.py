@@ -4,12 +4,8 @@ order, with their original times and actors."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import tempfile
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -26,16 +22,6 @@ THEN_STEP = (
     "Lifeline cannot reach its database right now. The step will be marked in the open incident, "
     "with the time you sent it, when the database is back. No need to send it again."
 )
-
-
-@pytest.fixture
-async def doomed() -> AsyncIterator[EmbeddedRedis]:
-    directory = Path(tempfile.mkdtemp(prefix="ll-spool-", dir="/tmp"))
-    server = EmbeddedRedis(directory)
-    await server.start()
-    yield server
-    await server.stop()
-    shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture

@@ -1,31 +1,15 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
-import tempfile
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from bot.domain.facility import FacilityConfig
 from bot.storage.embedded_redis import EmbeddedRedis
 from bot.storage.store import Store
 from tests.conftest import Bot, BuildLifeline
 from tests.waiting import until
-
-
-@pytest.fixture
-async def doomed() -> AsyncIterator[EmbeddedRedis]:
-    """A redis-server of this test's own, so the test can stop it."""
-    directory = Path(tempfile.mkdtemp(prefix="ll-down-", dir="/tmp"))
-    server = EmbeddedRedis(directory)
-    await server.start()
-    yield server
-    await server.stop()
-    shutil.rmtree(directory, ignore_errors=True)
 
 
 def refuses_connections(path: Path) -> bool:
